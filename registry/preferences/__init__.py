@@ -1,0 +1,1 @@
+"""Preferences: the AI-use vocabulary and the append-only history of statements."""

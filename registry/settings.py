@@ -1,0 +1,229 @@
+"""All settings, read from the environment with embedded defaults.
+
+With nothing set, the service runs on SQLite with background work in-process, so a new user
+needs no server. Each variable below names what it switches:
+
+- `DATABASE_URL`        e.g. postgres://postgres@127.0.0.1:5432/registry (default: SQLite in var/)
+- `CELERY_BROKER_URL`   e.g. redis://127.0.0.1:6379/0 (default: tasks run eagerly in-process)
+- `SECRET_KEY` or `SECRET_KEY_FILE`  (default: a random key generated once into var/secret_key)
+- `DEBUG`               off unless set to a true value
+- `ALLOWED_HOSTS`, `CSRF_TRUSTED_ORIGINS`  comma-separated
+- `EMAIL_URL`           e.g. smtp+tls://user:pass@mail.example.org:587 (default: console)
+- `DEFAULT_FROM_EMAIL`
+- size limits: `REGISTRY_MAX_TEXT_BYTES`, `REGISTRY_MAX_FILE_BYTES`, `REGISTRY_MAX_ARCHIVE_BYTES`,
+  `REGISTRY_MAX_ARCHIVE_UNPACKED_BYTES`, `REGISTRY_MAX_ARCHIVE_FILES`, `REGISTRY_MAX_ARCHIVE_RATIO`
+
+Settings are read through small helpers that fail loudly on a malformed value, and every secret
+may come from a file named by `<NAME>_FILE` (for Docker and systemd credentials).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("REGISTRY_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+
+def _secret(name: str, default: str | None = None) -> str | None:
+    """Read a secret from `NAME`, or from the file named by `NAME_FILE`."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise RuntimeError(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
+    return os.environ.get(name, default)
+
+
+def _local_secret_key() -> str:
+    """A random key generated on first start and kept in var/, never in the repository.
+
+    This is what lets `manage.py up` work with nothing configured; production sets SECRET_KEY.
+    """
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret("SECRET_KEY") or _local_secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "rest_framework",
+    "drf_spectacular",
+    "registry.accounts",
+    "registry.preferences",
+    "registry.works",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "registry.urls"
+WSGI_APPLICATION = "registry.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "registry" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A writer waits for the lock instead of failing at once when the in-process worker and a
+    # request write together.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth and accounts (django-allauth) -----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+SITE_ID = 1
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "works:dashboard"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Registry] "
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Mail: console by default, SMTP when EMAIL_URL is set -----------------------------------
+_email_url = _secret("EMAIL_URL")
+if _email_url:
+    vars().update(env.email_url_config(_email_url))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="registry@localhost")
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "registry" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Without a manifest, runserver and tests work before `collectstatic` has run.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the browsable API and fetch() read it; the cookie alone is useless
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env.bool("HTTPS", default=False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+
+# --- Background work ------------------------------------------------------------------------
+CELERY_BROKER_URL = _secret("CELERY_BROKER_URL")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
+# Without a broker, tasks run in the request's process: nothing else to start for a new user.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- REST framework -------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Training-data opt-out and attribution registry",
+    "VERSION": "1.0.0",
+}
+
+# --- The registry's own limits and engine settings ------------------------------------------
+# Every limit is named in the error a user gets when they pass it.
+REGISTRY = {
+    "MAX_TEXT_BYTES": env.int("REGISTRY_MAX_TEXT_BYTES", default=2 * 1024 * 1024),
+    "MAX_FILE_BYTES": env.int("REGISTRY_MAX_FILE_BYTES", default=5 * 1024 * 1024),
+    "MAX_ARCHIVE_BYTES": env.int("REGISTRY_MAX_ARCHIVE_BYTES", default=50 * 1024 * 1024),
+    "MAX_ARCHIVE_UNPACKED_BYTES": env.int("REGISTRY_MAX_ARCHIVE_UNPACKED_BYTES", default=200 * 1024 * 1024),
+    "MAX_ARCHIVE_FILES": env.int("REGISTRY_MAX_ARCHIVE_FILES", default=5000),
+    "MAX_ARCHIVE_RATIO": env.int("REGISTRY_MAX_ARCHIVE_RATIO", default=100),
+}
+
+# The engine's configuration, read in one place (registry/engine.py) into dedup's config object.
+DEDUP = {
+    "NUM_PERM": env.int("DEDUP_NUM_PERM", default=128),
+    "SEED": env.int("DEDUP_SEED", default=1),
+    "SHINGLE_SIZE": env.int("DEDUP_SHINGLE_SIZE", default=5),
+    "THRESHOLD": env.float("DEDUP_THRESHOLD", default=0.7),
+    "MIN_SNIPPET_CHARS": env.int("DEDUP_MIN_SNIPPET_CHARS", default=150),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

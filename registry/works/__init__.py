@@ -1,0 +1,1 @@
+"""Works: registered works, their documents, fingerprinting and the author pages."""
