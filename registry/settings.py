@@ -4,14 +4,21 @@ With nothing set, the service runs on SQLite with background work in-process, so
 needs no server. Each variable below names what it switches:
 
 - `DATABASE_URL`        e.g. postgres://postgres@127.0.0.1:5432/registry (default: SQLite in var/)
+- `DATABASE_CONN_MAX_AGE`  seconds a database connection is kept open (default 0: one per request)
 - `CELERY_BROKER_URL`   e.g. redis://127.0.0.1:6379/0 (default: tasks run eagerly in-process)
+- `CACHE_URL`           e.g. redis://127.0.0.1:6379/1 (default: in-process memory; allauth's rate
+                        limits count per process then, so production should share one)
 - `SECRET_KEY` or `SECRET_KEY_FILE`  (default: a random key generated once into var/secret_key)
 - `DEBUG`               off unless set to a true value
 - `ALLOWED_HOSTS`, `CSRF_TRUSTED_ORIGINS`  comma-separated
+- `HTTPS`               set behind a TLS-terminating proxy: secure cookies, HSTS, redirect to https
 - `EMAIL_URL`           e.g. smtp+tls://user:pass@mail.example.org:587 (default: console)
 - `DEFAULT_FROM_EMAIL`
+- `REGISTRY_VAR_DIR`    where local state lives (default: var/ in the checkout)
+- `STATIC_ROOT`         where `collectstatic` writes (default: var/static)
 - size limits: `REGISTRY_MAX_TEXT_BYTES`, `REGISTRY_MAX_FILE_BYTES`, `REGISTRY_MAX_ARCHIVE_BYTES`,
   `REGISTRY_MAX_ARCHIVE_UNPACKED_BYTES`, `REGISTRY_MAX_ARCHIVE_FILES`, `REGISTRY_MAX_ARCHIVE_RATIO`
+- `REGISTRY_API_RATE_LIMIT_PER_MINUTE`  default request limit of a new API key (default 600)
 
 Settings are read through small helpers that fail loudly on a malformed value, and every secret
 may come from a file named by `<NAME>_FILE` (for Docker and systemd credentials).
@@ -73,9 +80,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
     "registry.accounts",
     "registry.preferences",
     "registry.works",
+    "registry.apikeys",
 ]
 
 MIDDLEWARE = [
@@ -109,8 +118,15 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'registry.sqlite3'}")}
+# The URL may hold a password, so it may come from DATABASE_URL_FILE too.
+DATABASES = {
+    "default": env.db_url_config(
+        _secret("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'registry.sqlite3'}",
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A writer waits for the lock instead of failing at once when the in-process worker and a
     # request write together.
@@ -149,15 +165,23 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="registry@localhost")
 
+# --- Cache: allauth's rate limits live here ------------------------------------------------
+CACHES = {"default": env.cache_url_config(_secret("CACHE_URL") or "locmemcache://")}
+
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Under var/ (created above) rather than the checkout's top level: WhiteNoise warns about a missing
+# STATIC_ROOT on every start, and our tests turn warnings into errors.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "registry" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Without a manifest, runserver and tests work before `collectstatic` has run.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Serve straight from the app folders too, so `runserver` with DEBUG off (the default) still has
+# its stylesheet before anyone ran `collectstatic`. Production runs collectstatic (deploy/).
 WHITENOISE_USE_FINDERS = True
 
 LANGUAGE_CODE = "en-us"
@@ -171,11 +195,17 @@ CSRF_COOKIE_HTTPONLY = False  # the browsable API and fetch() read it; the cooki
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Production sits behind a proxy that terminates TLS (deploy/README.md); HTTPS=1 turns on what
+# `manage.py check --deploy` asks for. Off by default so http://127.0.0.1:8000 works.
 if env.bool("HTTPS", default=False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    # Only the operator knows whether every subdomain is on HTTPS too; check --deploy names both.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 # --- Background work ------------------------------------------------------------------------
 CELERY_BROKER_URL = _secret("CELERY_BROKER_URL")
@@ -195,10 +225,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every API error is JSON {"code", "detail"}; the codes are listed in registry/api/errors.py.
+    "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Training-data opt-out and attribution registry",
     "VERSION": "1.0.0",
+    "DESCRIPTION": "Ask before you train: look works up and filter datasets by authors' preferences.",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load their JavaScript from drf-spectacular-sidecar, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.postprocess",  # the error shape and codes on every operation
+    ],
 }
 
 # --- The registry's own limits and engine settings ------------------------------------------
@@ -210,6 +254,8 @@ REGISTRY = {
     "MAX_ARCHIVE_UNPACKED_BYTES": env.int("REGISTRY_MAX_ARCHIVE_UNPACKED_BYTES", default=200 * 1024 * 1024),
     "MAX_ARCHIVE_FILES": env.int("REGISTRY_MAX_ARCHIVE_FILES", default=5000),
     "MAX_ARCHIVE_RATIO": env.int("REGISTRY_MAX_ARCHIVE_RATIO", default=100),
+    # Default per-minute request limit of a new API key (each key can have its own).
+    "API_RATE_LIMIT_PER_MINUTE": env.int("REGISTRY_API_RATE_LIMIT_PER_MINUTE", default=600),
 }
 
 # The engine's configuration, read in one place (registry/engine.py) into dedup's config object.

@@ -1,8 +1,14 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from registry.works import views
 
 app_name = "works"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="base.html"), name="dashboard"),
+    path("", views.dashboard, name="dashboard"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("works/new/", views.register, name="register"),
+    path("works/<slug:public_id>/", views.detail, name="detail"),
+    path("works/<slug:public_id>/edit/", views.edit, name="edit"),
+    path("works/<slug:public_id>/delete/", views.delete, name="delete"),
 ]

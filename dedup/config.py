@@ -1,0 +1,79 @@
+"""Engine configuration: one frozen, validated object instead of module globals.
+
+Every knob that changes what the engine computes lives here, so a caller (the CLI, the Django
+service through its single ``DEDUP`` setting) builds one ``EngineConfig`` and passes it down.
+Validation happens once, in ``__post_init__``, with a ``ValueError`` that names the field and the
+allowed range, in the style of datasketch's constructors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["EngineConfig", "SUPPORTED_SCHEMES"]
+
+# Only datasketch 2.0's "affine32" is implemented: uint32 hash values, a bijective permutation
+# step, and half the memory of the "legacy" scheme. Others are rejected rather than silently
+# computed with the wrong permutation family.
+SUPPORTED_SCHEMES = ("affine32",)
+
+# numpy.random.RandomState (which datasketch seeds its permutations with) only accepts seeds that
+# fit in 32 bits.
+_MAX_SEED = (1 << 32) - 1
+
+
+def _check_int(name: str, value: object, low: int, high: int | None) -> None:
+    allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
+    # bool is an int subclass; True as a permutation count is a bug, not a 1.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Parameters of the near-duplicate engine.
+
+    Args:
+        num_perm: Number of MinHash permutations (1..1024).
+        seed: Seed of the MinHash permutations (0..2**32-1).
+        shingle_size: Tokens per shingle (1..16).
+        threshold: Jaccard threshold for whole-document near-duplicates, strictly between 0 and 1.
+        min_snippet_chars: A snippet match must cover at least this many non-whitespace characters.
+        winnow_k: Tokens per winnowing k-gram.
+        winnow_window: Winnowing window, in k-grams.
+        boilerplate_max_df: A k-gram or shingle seen in more registered documents than this is
+            treated as boilerplate.
+        scheme: MinHash permutation scheme; only ``"affine32"`` is supported.
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+    shingle_size: int = 5
+    threshold: float = 0.7
+    min_snippet_chars: int = 150
+    winnow_k: int = 5
+    winnow_window: int = 4
+    boilerplate_max_df: int = 50
+    scheme: str = "affine32"
+
+    def __post_init__(self) -> None:
+        _check_int("num_perm", self.num_perm, 1, 1024)
+        _check_int("seed", self.seed, 0, _MAX_SEED)
+        _check_int("shingle_size", self.shingle_size, 1, 16)
+        threshold = self.threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be a number strictly between 0 and 1, got {threshold!r}")
+        _check_int("min_snippet_chars", self.min_snippet_chars, 1, None)
+        _check_int("winnow_k", self.winnow_k, 1, None)
+        _check_int("winnow_window", self.winnow_window, 1, None)
+        _check_int("boilerplate_max_df", self.boilerplate_max_df, 1, None)
+        if self.scheme not in SUPPORTED_SCHEMES:
+            raise ValueError(
+                f"scheme must be one of {', '.join(map(repr, SUPPORTED_SCHEMES))}, got {self.scheme!r}"
+            )
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the fields as a plain dict (for logs, JSON and the Django setting)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,232 @@
+"""The one module of the service that talks to the engine (`dedup`).
+
+- `engine_config()` builds `dedup.EngineConfig` from `settings.DEDUP` (read here and nowhere else).
+- `decode()`, `language_for_path()` and `fingerprint_document_text()` wrap the engine for the
+  registration path and the fingerprint task.
+- `find_matches()` answers lookups from a process-level cache of `dedup.Matcher` objects, one per
+  kind (code fingerprints use the abstract channel, prose the exact one, so their signatures are
+  never compared with each other).
+
+The cache: each process holds the matchers built from the stored fingerprints of the ready
+documents (`Document.fingerprint`, `Fingerprint.to_bytes()`). Before each lookup one indexed
+aggregate -- count and newest `fingerprinted_at` of the ready documents -- is compared with the
+version the cache was built at. Adding or re-fingerprinting a document moves the newest time,
+deleting one lowers the count, so a change made by any process (a worker, another web process)
+is picked up on the next lookup. When the version moved, only the documents whose
+`fingerprinted_at` changed are loaded again (and vanished ones removed), so a busy registry
+does not rebuild from scratch for each new document.
+
+Kind detection for lookups: a pasted snippet is fingerprinted both as code and as prose and
+each fingerprint is queried against the matcher of its kind; the results are merged, best first.
+Guessing with a heuristic would miss a code snippet that reads like prose (docstrings,
+Markdown) or the reverse, and a snippet is small, so running both channels costs little.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Count, Max
+
+if TYPE_CHECKING:
+    import dedup
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("code", "prose")
+
+
+@functools.cache
+def _dedup() -> SimpleNamespace:
+    """The engine's public API, imported on first use.
+
+    Lazily: the engine pulls in numpy and numba, which commands such as `migrate` do not need.
+    Each name comes from the module the contract puts it in (`from dedup.fingerprint import
+    fingerprint` works whether or not the package also re-exports it).
+    """
+    from dedup import BinaryInputError, EngineConfig, decode, language_for_path
+    from dedup.fingerprint import Fingerprint, fingerprint
+    from dedup.matcher import Match, Matcher
+
+    return SimpleNamespace(
+        BinaryInputError=BinaryInputError,
+        EngineConfig=EngineConfig,
+        Fingerprint=Fingerprint,
+        Match=Match,
+        Matcher=Matcher,
+        decode=decode,
+        fingerprint=fingerprint,
+        language_for_path=language_for_path,
+    )
+
+
+class BinaryInputError(ValueError):
+    """The bytes are not text (raised by `decode`)."""
+
+
+def engine_config() -> dedup.EngineConfig:
+    """The engine configuration from `settings.DEDUP` (a ValueError names a bad field)."""
+    conf = settings.DEDUP
+    return _dedup().EngineConfig(
+        num_perm=conf["NUM_PERM"],
+        seed=conf["SEED"],
+        shingle_size=conf["SHINGLE_SIZE"],
+        threshold=conf["THRESHOLD"],
+        min_snippet_chars=conf["MIN_SNIPPET_CHARS"],
+    )
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding used); raises `BinaryInputError` (a ValueError) for binary data."""
+    dedup = _dedup()
+    try:
+        return dedup.decode(data)
+    except dedup.BinaryInputError as exc:
+        raise BinaryInputError(str(exc)) from exc
+
+
+def language_for_path(path: str) -> str | None:
+    return _dedup().language_for_path(path)
+
+
+def fingerprint_document_text(text: str, kind: str, language: str | None) -> dedup.Fingerprint:
+    """Fingerprint one document's text with the configured engine."""
+    return _dedup().fingerprint(text, kind=kind, language=language or None, config=engine_config())
+
+
+def fingerprint_from_bytes(data: bytes) -> dedup.Fingerprint:
+    return _dedup().Fingerprint.from_bytes(bytes(data))
+
+
+@dataclass(frozen=True)
+class EngineMatch:
+    """One registered document matched by a lookup."""
+
+    document_id: int
+    work_id: int
+    channel: str  # the kind the snippet was read as: "code" or "prose"
+    match: dedup.Match  # noqa: F821 - a string annotation; dedup is imported lazily
+
+
+class _MatcherCache:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.version = None
+        self.config = None
+        self.matchers: dict[str, dedup.Matcher] = {}
+        self.loaded: dict[int, tuple] = {}  # doc id -> (fingerprinted_at, work id, kind, language)
+
+    def refresh(self) -> None:
+        from registry.works.models import Document
+
+        ready = Document.objects.filter(state=Document.State.READY)
+        agg = ready.aggregate(n=Count("id"), newest=Max("fingerprinted_at"))
+        config = engine_config()
+        version = (agg["n"], agg["newest"])
+        with self._lock:
+            if config != self.config:
+                self.reset()
+                self.config = config
+                self.matchers = {kind: _dedup().Matcher(config) for kind in KINDS}
+            if version == self.version:
+                return
+            current = {
+                row[0]: row[1:]
+                for row in ready.values_list("id", "fingerprinted_at", "work_id", "work__kind", "language")
+            }
+            for doc_id in set(self.loaded) - set(current):
+                self.matchers[self.loaded.pop(doc_id)[2]].remove(doc_id)
+            changed = [doc_id for doc_id, row in current.items() if self.loaded.get(doc_id) != row]
+            for doc_id, blob in (
+                Document.objects.filter(id__in=changed).values_list("id", "fingerprint").iterator()
+            ):
+                row = current[doc_id]
+                old = self.loaded.pop(doc_id, None)
+                if old is not None:
+                    self.matchers[old[2]].remove(doc_id)
+                try:
+                    self.matchers[row[2]].add(doc_id, fingerprint_from_bytes(blob))
+                except ValueError:
+                    # A fingerprint made with other parameters (settings.DEDUP changed) or an
+                    # older format: it cannot be compared, so it is left out until re-fingerprinted.
+                    logger.warning("document %s: stored fingerprint does not fit the engine; skipped", doc_id)
+                    continue
+                self.loaded[doc_id] = row
+            self.version = version
+
+    def _readings(self, kinds, language: str | None) -> list[tuple[str, str | None]]:
+        """(kind, language) pairs to fingerprint the query with.
+
+        Code tokenisation depends on the language (comment and string syntax, keywords), so a
+        code snippet is read in the hinted language, or -- without a hint -- once per language
+        present among the registered code documents, so each document meets a reading in its
+        own language. It is always read with the generic tokenizer too: a snippet cut from the
+        middle of a docstring or block comment opens a string or comment that never closes in
+        the language's own reading and hides every token after it.
+        """
+        readings = []
+        for kind in kinds:
+            matcher = self.matchers.get(kind)
+            if matcher is None or len(matcher) == 0:
+                continue
+            if kind == "prose":
+                readings.append((kind, None))
+                continue
+            langs = (
+                {language} if language else {row[3] or None for row in self.loaded.values() if row[2] == kind}
+            )
+            langs.add(None)
+            readings.extend((kind, lang) for lang in sorted(langs, key=lambda x: x or ""))
+        return readings
+
+    def query(self, text: str, *, kinds, language: str | None) -> list[EngineMatch]:
+        self.refresh()
+        with self._lock:
+            found: dict[int, EngineMatch] = {}
+            for kind, lang in self._readings(kinds, language):
+                fp = _dedup().fingerprint(text, kind=kind, language=lang, config=self.config)
+                for m in self.matchers[kind].query(fp):
+                    row = self.loaded.get(m.doc_id)
+                    if row is None:
+                        continue
+                    best = found.get(m.doc_id)
+                    if best is None or (m.verified, m.matched_chars) > (
+                        best.match.verified,
+                        best.match.matched_chars,
+                    ):
+                        found[m.doc_id] = EngineMatch(m.doc_id, row[1], kind, m)
+        return sorted(
+            found.values(), key=lambda em: (-em.match.verified, -em.match.matched_chars, em.document_id)
+        )
+
+
+_cache = _MatcherCache()
+
+
+def find_matches(text: str, *, kind: str | None = None, language: str | None = None) -> list[EngineMatch]:
+    """Registered documents that `text` copies, best first.
+
+    Args:
+        text: the pasted snippet or document.
+        kind: "code" or "prose" to read the text one way only; None reads it both ways (see the
+            module docstring).
+        language: a language hint for code (``python``, ...); None lets the tokenizer decide.
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return _cache.query(text, kinds=(kind,) if kind else KINDS, language=language)
+
+
+def reset_matcher_cache() -> None:
+    """Forget the cached matchers (tests; a settings change is detected on its own)."""
+    with _cache._lock:
+        _cache.reset()

@@ -1,0 +1,123 @@
+"""Signature throughput: bytes in, MinHash signature out, on one core.
+
+Three pipelines over real source files, each timed end to end from the file's bytes:
+
+* **engine**: :func:`dedup.signatures.signature` (numba kernels: tokenise, shingle, MinHash);
+* **fallback**: the same call with the kernels' pure numpy/Python path, selected exactly the way
+  ``DEDUP_NO_NUMBA=1`` selects it (``dedup._kernels.USE_NUMBA`` is read on every call);
+* **reference**: what a user would write with datasketch alone: decode, ``re.findall`` tokens,
+  space-joined 5-token shingles encoded to bytes, ``MinHash(num_perm=128).update_batch`` with
+  datasketch's default sha1 hash.
+
+The engine gets the whole standard library (tens of MB); the two slow pipelines get a
+deterministic sample of files of about ``sample_mb``. Everything runs in this process on one
+core, so MB/s is MB/s per core.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from contextlib import contextmanager
+
+from tests.bench.corpus import SourceFile
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def reference_signature(data: bytes, num_perm: int = 128, shingle_size: int = 5):
+    from datasketch import MinHash
+
+    text = data.decode("utf-8", errors="replace")
+    tokens = TOKEN.findall(text)
+    shingles = [
+        " ".join(tokens[i : i + shingle_size]).encode("utf-8")
+        for i in range(max(1, len(tokens) - shingle_size + 1))
+    ]
+    m = MinHash(num_perm=num_perm)
+    m.update_batch(shingles)
+    return m
+
+
+@contextmanager
+def numba_disabled():
+    import dedup._kernels as kernels
+
+    saved = kernels.USE_NUMBA
+    kernels.USE_NUMBA = False
+    try:
+        yield
+    finally:
+        kernels.USE_NUMBA = saved
+
+
+def _sample(files: list[SourceFile], mb: float, seed: int) -> list[SourceFile]:
+    rng = random.Random(seed)
+    shuffled = files[:]
+    rng.shuffle(shuffled)
+    out, size = [], 0
+    for f in shuffled:
+        if size >= mb * 1e6:
+            break
+        out.append(f)
+        size += len(f.data)
+    return out
+
+
+def _time(files: list[SourceFile], fn) -> tuple[float, int]:
+    started = time.perf_counter()
+    for f in files:
+        fn(f)
+    return time.perf_counter() - started, sum(len(f.data) for f in files)
+
+
+def bench_signatures(python: list[SourceFile], others: list[SourceFile], *, quick: bool, seed: int) -> dict:
+    from dedup.config import EngineConfig
+    from dedup.signatures import signature
+    from dedup.tokenize import language_for_path
+
+    config = EngineConfig(num_perm=128, shingle_size=5)
+    languages = {f.path: language_for_path(f.path) for f in python + others}
+
+    def engine(f: SourceFile):
+        return signature(f.data, kind="code", language=languages[f.path], config=config)
+
+    # Warm-up: the first call of each kernel compiles it (or loads numba's on-disk cache). One
+    # small file per language reaches every kernel specialisation the timed run will use.
+    warm = {}
+    for f in python + others:
+        warm.setdefault(languages[f.path], f)
+    started = time.perf_counter()
+    for f in warm.values():
+        engine(f)
+    jit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for f in warm.values():
+        engine(f)
+    jit_s -= time.perf_counter() - started  # what remains is compile/cache-load time
+
+    engine_files = _sample(python, 3.0, seed) if quick else python
+    engine_s, engine_bytes = _time(engine_files, engine)
+    engine_other = _sample(others, 1.0 if quick else 10.0, seed)
+    other_s, other_bytes = _time(engine_other, engine)
+
+    slow = _sample(python, 0.1 if quick else 1.0, seed)
+    with numba_disabled():
+        fallback_s, fallback_bytes = _time(slow, engine)
+    reference_s, reference_bytes = _time(slow, lambda f: reference_signature(f.data))
+
+    engine_mbs = engine_bytes / 1e6 / engine_s
+    reference_mbs = reference_bytes / 1e6 / reference_s
+    return {
+        "engine_mb_per_s_per_core": engine_mbs,
+        "engine_mb": engine_bytes / 1e6,
+        "engine_files": len(engine_files),
+        "engine_other_languages_mb_per_s_per_core": other_bytes / 1e6 / other_s,
+        "engine_other_languages_mb": other_bytes / 1e6,
+        "fallback_mb_per_s_per_core": fallback_bytes / 1e6 / fallback_s,
+        "reference_mb_per_s_per_core": reference_mbs,
+        "slow_pipelines_mb": reference_bytes / 1e6,
+        "speedup_vs_reference": engine_mbs / reference_mbs,
+        "jit_warmup_s": max(jit_s, 0.0),
+    }

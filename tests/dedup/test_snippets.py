@@ -1,0 +1,80 @@
+"""Winnowing and snippet localisation."""
+
+import numpy as np
+import pytest
+
+from dedup.snippets import C0, C1, L0, L1, TOK, H, SnippetIndex, winnow
+
+
+def _doc(n_tokens, seed, tokens_per_line=5):
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**32, n_tokens, dtype=np.uint32)
+    lines = (np.arange(n_tokens) // tokens_per_line + 1).astype(np.uint32)
+    weights = np.full(n_tokens, 4, np.uint32)
+    return hashes, lines, weights
+
+
+@pytest.mark.parametrize(("n", "window"), [(0, 4), (1, 4), (3, 4), (50, 1), (500, 4)])
+def test_winnowing_keeps_a_fingerprint_in_every_window(n, window):
+    hashes, lines, weights = _doc(n, 1)
+    w = winnow(hashes, lines, weights, k=1, window=window)
+    if n == 0:
+        assert w.shape == (0, 6)
+        return
+    picks = w[:, TOK].astype(np.int64)
+    assert np.all(np.diff(picks) > 0)
+    assert np.all(np.diff(np.concatenate([[-1], picks, [n]])) <= window)  # no window without a pick
+    assert np.array_equal(w[:, H], hashes[picks])
+    assert np.array_equal(w[:, L0], lines[picks]) and np.array_equal(w[:, C1] - w[:, C0], np.full(len(w), 4))
+    assert np.array_equal(w[:, L1], lines[picks])
+
+
+K = 4  # the random hashes stand for k-gram hashes: k-gram i covers tokens i..i+3
+
+
+def _fps(h, li, we):
+    return winnow(h[: len(h) - K + 1], li, we, k=K, window=4)
+
+
+def _index(docs, **kw):
+    args = dict(k=K, window=4, min_chars=150, max_df=50)
+    args.update(kw)
+    index = SnippetIndex(**args)
+    for row, doc in enumerate(docs):
+        index.add(row, _fps(*doc))
+    return index
+
+
+def test_a_copied_run_of_ten_lines_in_a_500_line_document_is_localised_on_both_sides():
+    big = _doc(2500, 1)  # 500 lines of 5 tokens
+    index = _index([_doc(2500, 2), big])
+    h = np.concatenate([_doc(50, 3)[0], big[0][1000 : 1050 - K + 1], _doc(53, 4)[0]])
+    sample = (h, (np.arange(150) // 5 + 1).astype(np.uint32), np.full(150, 4, np.uint32))
+    hits = index.search(_fps(*sample))
+    assert [hit.row for hit in hits] == [1]
+    ((s0, s1),), ((d0, d1),) = hits[0].sample_lines, hits[0].doc_lines
+    assert 11 <= s0 <= 12 and 19 <= s1 <= 20  # the copy is lines 11-20 of the sample
+    assert (d0 - s0, d1 - s1) == (190, 190)  # and lines 201-210 of the document
+    assert hits[0].matched_chars >= 160 and hits[0].verified >= 0.9
+
+
+def test_boilerplate_shared_by_many_documents_never_matches_on_its_own():
+    header = _doc(60, 9)[0]
+    docs = []
+    for seed in range(4):
+        h, li, we = _doc(400, 100 + seed)
+        h[:60] = header
+        docs.append((h, li, we))
+    h, li, we = _doc(400, 200)
+    h[:60] = header
+    assert _index(docs, max_df=3).search(_fps(h, li, we)) == []
+    # the same overlap in fewer documents than the limit is a match
+    assert [hit.row for hit in _index(docs[:2], max_df=3).search(_fps(h, li, we))] == [0, 1]
+
+
+def test_a_removed_document_is_not_found():
+    big = _doc(500, 1)
+    index = _index([big])
+    assert len(index.search(_fps(*big))) == 1
+    index.remove(0)
+    assert index.search(_fps(*big)) == []
