@@ -31,6 +31,15 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
+def _check_fraction(name: str, value: object, *, low_open: bool = False) -> None:
+    ok = not isinstance(value, bool) and isinstance(value, int | float)
+    if ok:
+        ok = (0.0 < value if low_open else 0.0 <= value) and value <= 1.0
+    if not ok:
+        allowed = "greater than 0 and at most 1" if low_open else "from 0 to 1"
+        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Parameters of the near-duplicate engine.
@@ -46,6 +55,18 @@ class EngineConfig:
         boilerplate_max_df: A k-gram or shingle seen in more registered documents than this is
             treated as boilerplate.
         scheme: MinHash permutation scheme; only ``"affine32"`` is supported.
+        whole_coverage: A query and a registered document whose localised snippet matches cover
+            at least this share of *both* (query non-whitespace characters, document tokens) are
+            reported as a near-duplicate even when their Jaccard is below ``threshold`` (lines
+            inserted, deleted or moved). In (0, 1].
+        min_snippet_verified: A snippet is reported only if at least this share of the query's
+            fingerprints inside the reported lines is found in the document. In [0, 1].
+        min_abstract_shingles: Code with fewer distinct abstract-channel shingles than this (or
+            fewer than ``min_abstract_diversity`` per token) is *low-information*: a file of
+            ``#define NAME number`` lines looks like every other one on the abstract channel, so
+            it is a near-duplicate only if the exact channel agrees (see ``whole_coverage``).
+        min_abstract_diversity: Distinct abstract shingles per token below which code is
+            low-information. In [0, 1].
     """
 
     num_perm: int = 128
@@ -57,6 +78,10 @@ class EngineConfig:
     winnow_window: int = 4
     boilerplate_max_df: int = 50
     scheme: str = "affine32"
+    whole_coverage: float = 0.5
+    min_snippet_verified: float = 0.6
+    min_abstract_shingles: int = 48
+    min_abstract_diversity: float = 0.1
 
     def __post_init__(self) -> None:
         _check_int("num_perm", self.num_perm, 1, 1024)
@@ -69,6 +94,10 @@ class EngineConfig:
         _check_int("winnow_k", self.winnow_k, 1, None)
         _check_int("winnow_window", self.winnow_window, 1, None)
         _check_int("boilerplate_max_df", self.boilerplate_max_df, 1, None)
+        _check_fraction("whole_coverage", self.whole_coverage, low_open=True)
+        _check_fraction("min_snippet_verified", self.min_snippet_verified)
+        _check_int("min_abstract_shingles", self.min_abstract_shingles, 0, None)
+        _check_fraction("min_abstract_diversity", self.min_abstract_diversity)
         if self.scheme not in SUPPORTED_SCHEMES:
             raise ValueError(
                 f"scheme must be one of {', '.join(map(repr, SUPPORTED_SCHEMES))}, got {self.scheme!r}"

@@ -175,6 +175,10 @@ class SnippetHit:
     matched_chars: int
     estimated: float
     verified: float
+    doc_tokens: int = 0
+    rare: float = 0.0
+    density: float = 0.0
+    rare3: float = 0.0
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -314,6 +318,7 @@ class SnippetIndex:
                     bad = (qowner[fidx_s] == qi) & np.isin(rows_s, ex)
                     keep = keep & ~bad
         c_f, c_r, c_g, c_d = fidx_s[keep], rows_s[keep], grp_s[keep], dtok[keep]
+        c_df = df[c_f]
         c_dl0, c_dl1 = dl0[keep], dl1[keep]
         if len(c_f) == 0:
             return results
@@ -383,7 +388,13 @@ class SnippetIndex:
             found_mask = np.zeros(len(qf), bool)
             found_mask[f_in_doc] = True
             verified = float(found_mask[in_region].mean()) if in_region.any() else 0.0
-            results[qi].append(SnippetHit(row, sample, doc, chars, estimated, verified))
+            doc_tokens = _union_chars(c_d[allm], c_d[allm] + self.k)
+            rare = float(np.mean(c_df[allm] <= 1))
+            span = _union_chars(qf[in_region, C0].astype(np.int64), qf[in_region, C1].astype(np.int64))
+            density = chars / max(1, span)
+            results[qi].append(
+                SnippetHit(row, sample, doc, chars, estimated, verified, doc_tokens, rare, density, float(np.mean(c_df[allm] <= 3)))
+            )
         for hits in results:
             hits.sort(key=lambda h: (-h.matched_chars, h.row))
         return results

@@ -51,7 +51,7 @@ def _dedup() -> SimpleNamespace:
     fingerprint` works whether or not the package also re-exports it).
     """
     from dedup import BinaryInputError, EngineConfig, decode, language_for_path
-    from dedup.fingerprint import Fingerprint, fingerprint
+    from dedup.fingerprint import Fingerprint, expected_params, fingerprint
     from dedup.matcher import Match, Matcher
 
     return SimpleNamespace(
@@ -61,6 +61,7 @@ def _dedup() -> SimpleNamespace:
         Match=Match,
         Matcher=Matcher,
         decode=decode,
+        expected_params=expected_params,
         fingerprint=fingerprint,
         language_for_path=language_for_path,
     )
@@ -102,6 +103,43 @@ def fingerprint_document_text(text: str, kind: str, language: str | None) -> ded
 
 def fingerprint_from_bytes(data: bytes) -> dedup.Fingerprint:
     return _dedup().Fingerprint.from_bytes(bytes(data))
+
+
+def fingerprint_params(fp: dedup.Fingerprint) -> dict[str, object]:
+    """Every parameter of `fp` that must equal the registry's for it to be comparable."""
+    p = fp.params
+    return {
+        "kind": fp.kind,
+        "scheme": p.scheme,
+        "seed": p.seed,
+        "num_perm": p.num_perm,
+        "shingle_size": p.shingle_size,
+        "normaliser_version": p.normaliser_version,
+        "channel": p.channel,
+        "winnow_k": fp.winnow_k,
+        "winnow_window": fp.winnow_window,
+    }
+
+
+def expected_fingerprint_params(kind: str) -> dict[str, object]:
+    """`fingerprint_params` of a fingerprint of `kind` made with the registry's configuration.
+
+    The fingerprint upload API (registry/works/fingerprint_uploads.py) compares the two key by key, so
+    a client fingerprinting with other settings is told which parameter differs.
+    """
+    config = engine_config()
+    p = _dedup().expected_params(config, kind)
+    return {
+        "kind": kind,
+        "scheme": p.scheme,
+        "seed": p.seed,
+        "num_perm": p.num_perm,
+        "shingle_size": p.shingle_size,
+        "normaliser_version": p.normaliser_version,
+        "channel": p.channel,
+        "winnow_k": config.winnow_k,
+        "winnow_window": config.winnow_window,
+    }
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ needs no server. Each variable below names what it switches:
 - `SECRET_KEY` or `SECRET_KEY_FILE`  (default: a random key generated once into var/secret_key)
 - `DEBUG`               off unless set to a true value
 - `ALLOWED_HOSTS`, `CSRF_TRUSTED_ORIGINS`  comma-separated
+- `SITE_URL`            the public address (default http://127.0.0.1:8000); its host names the
+                        site in account emails (accounts migration 0002)
 - `HTTPS`               set behind a TLS-terminating proxy: secure cookies, HSTS, redirect to https
 - `EMAIL_URL`           e.g. smtp+tls://user:pass@mail.example.org:587 (default: console)
 - `DEFAULT_FROM_EMAIL`
@@ -80,11 +82,12 @@ INSTALLED_APPS = [
     "allauth.account",
     "rest_framework",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files, no CDN
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "registry.accounts",
     "registry.preferences",
     "registry.works",
     "registry.apikeys",
+    "registry.scans",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +241,6 @@ SPECTACULAR_SETTINGS = {
     # The docs pages load their JavaScript from drf-spectacular-sidecar, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.postprocess",  # the error shape and codes on every operation
@@ -256,6 +258,10 @@ REGISTRY = {
     "MAX_ARCHIVE_RATIO": env.int("REGISTRY_MAX_ARCHIVE_RATIO", default=100),
     # Default per-minute request limit of a new API key (each key can have its own).
     "API_RATE_LIMIT_PER_MINUTE": env.int("REGISTRY_API_RATE_LIMIT_PER_MINUTE", default=600),
+    # Batch scans (registry/scans): the upload's size, its number of samples, samples per chunk task.
+    "MAX_SCAN_BYTES": env.int("REGISTRY_MAX_SCAN_BYTES", default=512 * 1024 * 1024),
+    "MAX_SCAN_SAMPLES": env.int("REGISTRY_MAX_SCAN_SAMPLES", default=1_000_000),
+    "SCAN_CHUNK_SIZE": env.int("REGISTRY_SCAN_CHUNK_SIZE", default=1000),
 }
 
 # The engine's configuration, read in one place (registry/engine.py) into dedup's config object.

@@ -41,6 +41,16 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
     SERVER_ERROR = "server_error"
+    # The authors' endpoints (registry/works/api.py).
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    TEXT_TOO_LARGE = "text_too_large"
+    FILE_TOO_LARGE = "file_too_large"
+    BINARY_FILE = "binary_file"
+    ARCHIVE_REJECTED = "archive_rejected"
+    UNSUPPORTED_ARCHIVE = "unsupported_archive"
+    INVALID_LICENCE = "invalid_licence"
+    INVALID_FINGERPRINT = "invalid_fingerprint"
+    FINGERPRINT_PARAMS_MISMATCH = "fingerprint_params_mismatch"
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,17 @@ ERRORS: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorInfo(415, "The body's Content-Type is not accepted."),
     ErrorCode.RATE_LIMITED: ErrorInfo(429, "The key's per-minute limit is used up; see Retry-After."),
     ErrorCode.SERVER_ERROR: ErrorInfo(500, "A bug on our side; it has been logged."),
+    ErrorCode.PAYLOAD_TOO_LARGE: ErrorInfo(413, "The request body is over the endpoint's size limit."),
+    ErrorCode.TEXT_TOO_LARGE: ErrorInfo(413, "The text to register is over the size limit."),
+    ErrorCode.FILE_TOO_LARGE: ErrorInfo(413, "The uploaded file or archive is over the size limit."),
+    ErrorCode.BINARY_FILE: ErrorInfo(400, "The uploaded file is not text."),
+    ErrorCode.ARCHIVE_REJECTED: ErrorInfo(400, "The archive is unsafe or unusable; `reason` says why."),
+    ErrorCode.UNSUPPORTED_ARCHIVE: ErrorInfo(400, "Not a .zip, .tar.gz or .tgz archive."),
+    ErrorCode.INVALID_LICENCE: ErrorInfo(400, "The licence is not a valid SPDX expression."),
+    ErrorCode.INVALID_FINGERPRINT: ErrorInfo(400, "A fingerprint cannot be read; `path` names it."),
+    ErrorCode.FINGERPRINT_PARAMS_MISMATCH: ErrorInfo(
+        400, "A fingerprint was made with other engine parameters; `parameter`, `expected`, `got`."
+    ),
 }
 
 # Codes DRF itself attaches to the exceptions it raises, and ours from apikeys.authentication

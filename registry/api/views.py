@@ -25,7 +25,6 @@ class MeApi(ApiView):
     # schema component: spectacular would otherwise merge them all under "Output".
     @extend_schema_serializer(component_name="Me")
     class Output(serializers.Serializer):
-
         name = serializers.CharField(help_text="The key's name, as its owner gave it.")
         prefix = serializers.CharField(help_text="The key's public part, rk_<prefix>_….")
         scope = serializers.ChoiceField(choices=ApiKey.Scope.choices)

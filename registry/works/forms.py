@@ -51,6 +51,16 @@ class WorkMetadataForm(forms.Form):
         return _clean_locations(self.cleaned_data["locations"])
 
 
+class WorkEditForm(WorkMetadataForm):
+    text_public = forms.BooleanField(
+        required=False,
+        label="Show the registered lines beside matches in scan reports",
+        help_text="Only for works that keep their text: builders whose generated output copies this "
+        "work then see the matching lines of your work next to theirs. Off: they see only the "
+        "work's title, licence and attribution.",
+    )
+
+
 class WorkRegisterForm(WorkMetadataForm):
     kind = forms.ChoiceField(choices=Work.Kind.choices, initial=Work.Kind.CODE)
     text = forms.CharField(required=False, strip=False, widget=forms.Textarea, help_text="Paste the text…")

@@ -53,6 +53,11 @@ class Work(models.Model):
     licence = models.CharField(max_length=500, blank=True, help_text="An SPDX licence expression.")
     attribution = models.TextField(blank=True, help_text="What users of the work should show.")
     storage = models.CharField(max_length=16, choices=Storage.choices, default=Storage.TEXT)
+    # Only meaningful with storage "text": the matched registered lines may then be shown beside
+    # a builder's sample in scan reports (registry/scans). Off by default: kept text is private.
+    text_public = models.BooleanField(
+        default=False, help_text="Show the registered lines beside matches in scan reports."
+    )
     source = models.CharField(max_length=8, choices=Source.choices)
     # What was taken from and skipped in an upload, and why: {"taken": [...], "skipped": [...],
     # "counts": {...}}; shown to the owner on the work page.

@@ -222,9 +222,19 @@ def work_register(
 
 @transaction.atomic
 def work_update(
-    *, work: Work, owner, title: str, licence: str, attribution: str, locations: Iterable[str]
+    *,
+    work: Work,
+    owner,
+    title: str,
+    licence: str,
+    attribution: str,
+    locations: Iterable[str],
+    text_public: bool | None = None,
 ) -> Work:
-    """Edit a work's metadata. Kind, language and storage are fixed once fingerprinted."""
+    """Edit a work's metadata. Kind, language and storage are fixed once fingerprinted.
+
+    `text_public` (None: unchanged) lets scan reports show the registered lines beside matches.
+    """
     if work.owner_id != owner.pk:
         raise PermissionDenied("Only the owner can edit a work.")
     title = title.strip()
@@ -233,7 +243,11 @@ def work_update(
     work.title = title
     work.licence = normalise_licence(licence)
     work.attribution = attribution.strip()
-    work.save(update_fields=["title", "licence", "attribution", "updated_at"])
+    fields = ["title", "licence", "attribution", "updated_at"]
+    if text_public is not None:
+        work.text_public = bool(text_public)
+        fields.append("text_public")
+    work.save(update_fields=fields)
     work.locations.all().delete()
     Location.objects.bulk_create(
         Location(work=work, kind=k, url=url, normalised=n) for k, url, n in _locations(locations)

@@ -7,14 +7,8 @@ them).
 from __future__ import annotations
 
 import functools
-import re
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
-
-KNOWN_FORGES = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.ht", "git.sr.ht"})
-_HOST = re.compile(r"^(localhost|([a-z0-9-]+\.)+[a-z0-9-]+)(:\d+)?$")
 
 
 @functools.cache
@@ -46,43 +40,19 @@ def normalise_licence(expression: str) -> str:
 
 
 def normalise_location(raw: str) -> tuple[str, str]:
-    """(kind, normalised) for a URL, repository URL or bare domain.
+    """(kind, normalised) for a URL, repository URL or bare domain; see `dedup.locations`.
 
-    Normalised form: lower-case host without `www.`, no scheme, no trailing slash, no `.git`,
-    no fragment; the path keeps its case (paths are case-sensitive on most servers).
-
-    Kind: a bare host is a ``domain``; a URL ending in `.git`, a `git@host:owner/repo` address or
-    `owner/repo` on a known forge is a ``repository``; anything else is a ``url``.
+    The rules live in `dedup.locations` so the offline filter normalises exactly as the
+    registry does; here the engine's `InvalidLocation` becomes the form's ValidationError.
+    Imported on use, like registry/engine.py does: importing `dedup` loads numpy and numba,
+    which commands such as `migrate` do not need.
     """
-    value = raw.strip()
-    scp = re.match(r"^[\w.-]+@([\w.-]+):(.+)$", value)  # git@github.com:owner/repo.git
-    if scp:
-        value = f"ssh://{scp.group(1)}/{scp.group(2)}"
-    if "://" not in value:
-        value = "https://" + value
-    parts = urlsplit(value)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    check = f"https://{host}{parts.path}"
-    if parts.scheme not in ("http", "https", "ssh", "git") or not _HOST.match(host):
-        raise ValidationError(f"'{raw.strip()}' is not a valid URL or domain.", code="invalid_url")
+    from dedup import locations
+
     try:
-        URLValidator()(check)
-    except ValidationError:
-        raise ValidationError(f"'{raw.strip()}' is not a valid URL or domain.", code="invalid_url") from None
-    host = host.removeprefix("www.")
-    path = parts.path.rstrip("/")
-    is_git = path.endswith(".git")
-    path = path.removesuffix(".git").rstrip("/")
-    normalised = host + path + (f"?{parts.query}" if parts.query else "")
-    if not path and not parts.query:
-        kind = "domain"
-    elif is_git or scp or (host in KNOWN_FORGES and path.count("/") == 2):
-        kind = "repository"
-    else:
-        kind = "url"
-    return kind, normalised
+        return locations.normalise_location(raw)
+    except locations.InvalidLocation as exc:
+        raise ValidationError(str(exc), code="invalid_url") from None
 
 
 def lookup_keys(raw: str) -> list[str]:
@@ -91,11 +61,6 @@ def lookup_keys(raw: str) -> list[str]:
     A file URL inside a registered repository (github.com/alice/proj/blob/main/x.py) finds the
     repository (github.com/alice/proj) and the domain; one indexed `IN` query serves all.
     """
-    _, normalised = normalise_location(raw)
-    base = normalised.split("?", 1)[0]
-    keys = [normalised]
-    while "/" in base:
-        keys.append(base)
-        base = base.rsplit("/", 1)[0]
-    keys.append(base)
-    return list(dict.fromkeys(keys))
+    from dedup import locations
+
+    return locations.parent_keys(normalise_location(raw)[1])

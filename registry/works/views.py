@@ -20,7 +20,7 @@ from registry.preferences.selectors import (
     preference_history,
 )
 from registry.works import selectors, services
-from registry.works.forms import LookupForm, WorkMetadataForm, WorkRegisterForm
+from registry.works.forms import LookupForm, WorkEditForm, WorkRegisterForm
 
 
 @login_required
@@ -103,7 +103,7 @@ def detail(request, public_id: str):
 def edit(request, public_id: str):
     work = selectors.work_get_for_owner(owner=request.user, public_id=public_id)
     if request.method == "POST":
-        form = WorkMetadataForm(request.POST)
+        form = WorkEditForm(request.POST)
         if form.is_valid():
             try:
                 services.work_update(work=work, owner=request.user, **form.cleaned_data)
@@ -113,8 +113,9 @@ def edit(request, public_id: str):
                 messages.success(request, "Saved.")
                 return redirect(work)
     else:
-        form = WorkMetadataForm(
+        form = WorkEditForm(
             initial={
+                "text_public": work.text_public,
                 "title": work.title,
                 "licence": work.licence,
                 "attribution": work.attribution,

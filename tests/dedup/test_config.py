@@ -19,6 +19,10 @@ def test_the_defaults_are_the_documented_ones():
         "winnow_window": 4,
         "boilerplate_max_df": 50,
         "scheme": "affine32",
+        "whole_coverage": 0.5,
+        "min_snippet_verified": 0.6,
+        "min_abstract_shingles": 48,
+        "min_abstract_diversity": 0.1,
     }
 
 
