@@ -244,7 +244,8 @@ def _skip_to_eol(buf, n, i):
 
 @_jit
 def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
-    """Skip a block comment opened at buf[i:i+2]; return the index after its end (or n)."""
+    """Skip a block comment opened at buf[i:i+2]; return the index after its end, or -1 if it
+    is never closed (the caller then skips only the opener: see _tokenize_code_impl)."""
     depth = 1
     i += 2
     while i < n:
@@ -259,7 +260,7 @@ def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
             i += 2
         else:
             i += 1
-    return n
+    return -1
 
 
 # ---- tokenisers ----------------------------------------------------------------------------------
@@ -278,6 +279,17 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
     line_pos = 0
     kw_ci = (flags & F_KW_CI) != 0
     line_start = True  # only whitespace since the last newline
+    # An opener that is never closed (a fragment that starts inside a docstring or a comment, so
+    # its closing quote reads as an opener) must not swallow the rest of the text: the opener
+    # alone becomes a token (strings) or is skipped (comments) and scanning resumes after it.
+    # Once a scan from position p finds no closer, no later opener of that kind can find one
+    # either: these marks keep a text full of stray openers linear.
+    open_block = n + 1
+    open_triple_dq = n + 1
+    open_triple_sq = n + 1
+    open_multi_dq = n + 1
+    open_multi_sq = n + 1
+    open_multi_bt = n + 1
     i = 0
     while i < n:
         c = buf[i]
@@ -308,18 +320,24 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                 i = _skip_to_eol(buf, n, i)
                 continue
             if nxt == 42 and (flags & F_BLOCK_C):
-                i = _skip_block(buf, n, i, 47, 42, 42, 47, (flags & F_BLOCK_NEST) != 0)
+                j = -1 if i >= open_block else _skip_block(buf, n, i, 47, 42, 42, 47, (flags & F_BLOCK_NEST) != 0)
+                if j < 0:
+                    open_block = min(open_block, i)
+                    j = i + 2
+                i = j
                 continue
         elif c == 45:  # '-'
             if nxt == 45 and (flags & F_DASH):
                 if (flags & F_LUA_BLOCK) and i + 3 < n and buf[i + 2] == 91 and buf[i + 3] == 91:
-                    i = _skip_block(buf, n, i + 2, 91, 91, 93, 93, False)
+                    j = _skip_block(buf, n, i + 2, 91, 91, 93, 93, False)
+                    i = j if j >= 0 else i + 4
                 else:
                     i = _skip_to_eol(buf, n, i)
                 continue
         elif c == 123:  # '{'
             if nxt == 45 and (flags & F_HS_BLOCK):
-                i = _skip_block(buf, n, i, 123, 45, 45, 125, True)
+                j = _skip_block(buf, n, i, 123, 45, 45, 125, True)
+                i = j if j >= 0 else i + 2
                 continue
         elif c == 59:  # ';'
             if flags & F_SEMI:
@@ -356,31 +374,52 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                 kind = T_STR
                 triple = (c == 39 and (flags & F_TRIPLE_SQ) != 0) or (c == 34 and (flags & F_TRIPLE_DQ) != 0)
                 if triple and nxt == c and i + 2 < n and buf[i + 2] == c:
+                    closed = False
                     j = i + 3
-                    while j < n:
-                        b = buf[j]
-                        if b == 92:
-                            j += 2
-                        elif b == c and j + 2 < n and buf[j + 1] == c and buf[j + 2] == c:
-                            j += 3
-                            break
+                    if i < (open_triple_dq if c == 34 else open_triple_sq):
+                        while j < n:
+                            b = buf[j]
+                            if b == 92:
+                                j += 2
+                            elif b == c and j + 2 < n and buf[j + 1] == c and buf[j + 2] == c:
+                                j += 3
+                                closed = True
+                                break
+                            else:
+                                j += 1
+                    if not closed:  # never closed: the opener alone is the token
+                        if c == 34:
+                            open_triple_dq = min(open_triple_dq, i)
                         else:
-                            j += 1
+                            open_triple_sq = min(open_triple_sq, i)
+                        j = i + 3
                 else:
                     multiline = c == 96 or (flags & F_MULTILINE) != 0
                     raw = c == 96 and (flags & F_BT_RAW) != 0
                     j = i + 1
-                    while j < n:
-                        b = buf[j]
-                        if b == 92 and not raw:
-                            j += 2
-                        elif b == c:
-                            j += 1
-                            break
-                        elif b == 10 and not multiline:
-                            break  # unterminated: stop at the line end to limit the damage
+                    closed = False
+                    open_multi = open_multi_dq if c == 34 else (open_multi_sq if c == 39 else open_multi_bt)
+                    if not (multiline and i >= open_multi):
+                        while j < n:
+                            b = buf[j]
+                            if b == 92 and not raw:
+                                j += 2
+                            elif b == c:
+                                j += 1
+                                closed = True
+                                break
+                            elif b == 10 and not multiline:
+                                break  # unterminated: stop at the line end to limit the damage
+                            else:
+                                j += 1
+                    if multiline and not closed:  # never closed: the opener alone is the token
+                        if c == 34:
+                            open_multi_dq = min(open_multi_dq, i)
+                        elif c == 39:
+                            open_multi_sq = min(open_multi_sq, i)
                         else:
-                            j += 1
+                            open_multi_bt = min(open_multi_bt, i)
+                        j = i + 1
                 end = j if j < n else n
         elif k == C_WORD:
             kind = T_IDENT

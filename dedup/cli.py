@@ -36,8 +36,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 
+from dedup import offline
 from dedup.config import EngineConfig
 from dedup.io import FORMATS, InputError, Record, SkipLog, iter_records
+from dedup.remote import add_register_command
 
 INDEX_FORMAT = "dedup-index"
 INDEX_VERSION = 1
@@ -150,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--index", required=True, metavar="DIR", help="index directory (from index build)")
     scan.add_argument("--output", default="-", metavar="FILE", help="where to write matches; - is stdout")
     scan.add_argument("--output-format", choices=("jsonl", "csv"), default="jsonl")
+    add_register_command(commands)  # python -m dedup register (dedup/remote.py)
+    offline.add_commands(commands, fmt)  # snapshot pull|info|merge, filter (dedup/offline.py)
     return parser
 
 
@@ -188,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if getattr(args, "jobs", 1) < 1:
             raise UsageError("--jobs must be at least 1")
+        if getattr(args, "run", None) is not None:  # subcommands that carry their own runner
+            return args.run(args)
         if args.command == "scan":
             return _scan(args)
         if args.index_command == "build":

@@ -56,9 +56,9 @@ class EngineConfig:
             treated as boilerplate.
         scheme: MinHash permutation scheme; only ``"affine32"`` is supported.
         whole_coverage: A query and a registered document whose localised snippet matches cover
-            at least this share of *both* (query non-whitespace characters, document tokens) are
-            reported as a near-duplicate even when their Jaccard is below ``threshold`` (lines
-            inserted, deleted or moved). In (0, 1].
+            at least this share of the tokens of *both* are reported as a near-duplicate even
+            when their Jaccard is below ``threshold`` (lines inserted, deleted or moved).
+            In (0, 1].
         min_snippet_verified: A snippet is reported only if at least this share of the query's
             fingerprints inside the reported lines is found in the document. In [0, 1].
         min_abstract_shingles: Code with fewer distinct abstract-channel shingles than this (or

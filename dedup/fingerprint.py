@@ -13,6 +13,12 @@ One tokenisation feeds four things:
   renamed identifiers break most exact shingles.)
 * ``winnow``: winnowing fingerprints with positions (``dedup.snippets.WINNOW_COLUMNS``) for
   snippet search, on the exact channel: see ``SNIPPET_CHANNEL``.
+* ``winnow_flat``: the same for a *flat* reading of the text, where no string or comment spans
+  lines (see ``flatten``); empty when the text has no multi-line opener. A fragment cut from the
+  middle of a file (a corpus chunk, generated output) may start inside a docstring, a comment
+  or a template literal: every quote after that point then reads the wrong way round, and copied
+  code reads as a string. The matcher searches registered documents with both readings and keeps
+  the better; registered documents are only indexed with the normal one.
 
 ``to_bytes`` is a compact, versioned binary form: magic, format version, a JSON header with every
 parameter, then the raw little-endian ``uint32`` arrays. A different version or truncated data
@@ -38,9 +44,9 @@ from dedup.signatures import (
     shingle_hashes,
 )
 from dedup.snippets import WINNOW_COLUMNS, winnow
-from dedup.tokenize import tokenize
+from dedup.tokenize import decode, tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MAGIC = b"DDFP"
 _HEAD = struct.Struct("<4sHI")  # magic, format version, header length
 
@@ -72,6 +78,7 @@ class Fingerprint:
         signature: MinHash signature for LSH.
         shingles: sorted unique ``uint32`` shingle hashes (verification).
         winnow: ``uint32[n, 6]`` winnowing fingerprints, columns ``WINNOW_COLUMNS``.
+        winnow_flat: the same for the flat reading (``flatten``); None or empty if the same.
         num_lines: lines in the original text.
         num_tokens: tokens in the original text.
         num_chars: non-whitespace characters covered by tokens.
@@ -91,6 +98,14 @@ class Fingerprint:
     num_chars: int = 0
     winnow_k: int = 5
     winnow_window: int = 4
+    winnow_flat: np.ndarray | None = None
+
+    @property
+    def flat(self) -> np.ndarray:
+        """``winnow_flat`` as an array (empty when there is no flat reading)."""
+        if self.winnow_flat is None:
+            return np.empty((0, len(WINNOW_COLUMNS)), np.uint32)
+        return self.winnow_flat
 
     @property
     def nbytes(self) -> int:
@@ -116,6 +131,7 @@ class Fingerprint:
                 "winnow_window": self.winnow_window,
                 "n_shingles": len(self.shingles),
                 "n_winnow": len(self.winnow),
+                "n_winnow_flat": len(self.flat),
             },
             separators=(",", ":"),
         ).encode()
@@ -126,6 +142,7 @@ class Fingerprint:
                 np.ascontiguousarray(self.signature.hashvalues, "<u4").tobytes(),
                 np.ascontiguousarray(self.shingles, "<u4").tobytes(),
                 np.ascontiguousarray(self.winnow, "<u4").tobytes(),
+                np.ascontiguousarray(self.flat, "<u4").tobytes(),
             ]
         )
 
@@ -146,9 +163,10 @@ class Fingerprint:
             h = json.loads(data[_HEAD.size : _HEAD.size + hlen])
         except ValueError:
             raise ValueError("fingerprint header is truncated or corrupt") from None
-        k, ns, nw = h["num_perm"], h["n_shingles"], h["n_winnow"]
+        k, ns, nw, nf = h["num_perm"], h["n_shingles"], h["n_winnow"], h["n_winnow_flat"]
         start = _HEAD.size + hlen
-        expected = start + 4 * (k + ns + nw * len(WINNOW_COLUMNS))
+        width = len(WINNOW_COLUMNS)
+        expected = start + 4 * (k + ns + (nw + nf) * width)
         if len(data) != expected:
             raise ValueError(f"fingerprint data has {len(data)} bytes, its header says {expected}")
         arr = np.frombuffer(data, "<u4", offset=start).astype(np.uint32)
@@ -167,7 +185,8 @@ class Fingerprint:
             exact_hash=h["exact_hash"],
             signature=Signature(params=params, hashvalues=arr[:k]),
             shingles=arr[k : k + ns],
-            winnow=arr[k + ns :].reshape(nw, len(WINNOW_COLUMNS)),
+            winnow=arr[k + ns : k + ns + nw * width].reshape(nw, width),
+            winnow_flat=arr[k + ns + nw * width :].reshape(nf, width),
             num_lines=h["num_lines"],
             num_tokens=h["num_tokens"],
             num_chars=h["num_chars"],
@@ -181,6 +200,22 @@ def _count_lines(text: str | bytes) -> int:
     if not text:
         return 0
     return text.count(nl) + (0 if text.endswith(nl) else 1)
+
+
+# Multi-line openers and their flat stand-ins: same length, no newline, so token lines and
+# non-whitespace character offsets stay where they were. A triple quote becomes a one-line string,
+# a backtick a quote (one-line strings stop at the end of their line), and a block comment opener
+# a line comment; what was inside reads as code.
+_FLAT = (('"""', '"x"'), ("'''", "'x'"), ("`", "'"), ("/*", "//"))
+
+
+def flatten(text: str) -> str | None:
+    """The flat reading of ``text``, or None if it has no multi-line opener to flatten."""
+    if not any(opener in text for opener, _ in _FLAT):
+        return None
+    for opener, flat in _FLAT:
+        text = text.replace(opener, flat)
+    return text
 
 
 def expected_params(config: EngineConfig, kind: str) -> SignatureParams:
@@ -223,9 +258,14 @@ def fingerprint(
     channel_tokens = toks.abstract if params.channel == "abstract" else toks.exact
     sh = shingle_hashes(channel_tokens, config.shingle_size)
     sig = Signature(params=params, hashvalues=minhash(sh, num_perm=config.num_perm, seed=config.seed))
-    snippet_tokens = toks.exact if SNIPPET_CHANNEL == "exact" else toks.abstract
-    kgrams = shingle_hashes(snippet_tokens, config.winnow_k)
-    w = winnow(kgrams, toks.line, toks.weight, k=config.winnow_k, window=config.winnow_window)
+    w = _winnow_tokens(toks, config)
+    flat_w = None
+    if kind == "code":
+        flat = flatten(text if isinstance(text, str) else decode(bytes(text))[0])
+        if flat is not None:
+            flat_w = _winnow_tokens(tokenize(flat, kind=kind, language=language), config)
+            if np.array_equal(flat_w[:, 0], w[:, 0]):
+                flat_w = None
     return Fingerprint(
         params=params,
         kind=kind,
@@ -239,4 +279,11 @@ def fingerprint(
         num_chars=int(toks.weight.sum()),
         winnow_k=config.winnow_k,
         winnow_window=config.winnow_window,
+        winnow_flat=flat_w,
     )
+
+
+def _winnow_tokens(toks, config: EngineConfig) -> np.ndarray:
+    snippet_tokens = toks.exact if SNIPPET_CHANNEL == "exact" else toks.abstract
+    kgrams = shingle_hashes(snippet_tokens, config.winnow_k)
+    return winnow(kgrams, toks.line, toks.weight, k=config.winnow_k, window=config.winnow_window)

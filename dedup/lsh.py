@@ -264,7 +264,10 @@ class CompactLSH:
 class DatasketchLSH:
     """``datasketch.MinHashLSH`` behind the :class:`CompactLSH` interface (same ``b`` and ``r``).
 
-    Fine for small registries; used as the reference in tests and in the benchmark.
+    Fine for small registries; used as the reference in tests and in the benchmark. Signatures
+    are wrapped as datasketch 2.0 ``LeanMinHash(scheme="affine32")`` (the scheme
+    :func:`dedup.signatures.minhash` computes; datasketch 2.0 refuses hash values without a
+    scheme) with the engine's ``seed``.
     """
 
     def __init__(
@@ -274,12 +277,13 @@ class DatasketchLSH:
         *,
         max_bands: int = MAX_BANDS,
         params: tuple[int, int] | None = None,
+        seed: int = 1,
     ) -> None:
         from datasketch import MinHashLSH
 
         if params is None:
             params = optimal_bands(threshold, num_perm, max_bands)
-        self.threshold, self.num_perm = threshold, num_perm
+        self.threshold, self.num_perm, self.seed = threshold, num_perm, seed
         self.b, self.r = params
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=params)
 
@@ -289,16 +293,19 @@ class DatasketchLSH:
     def __contains__(self, row) -> bool:
         return int(row) in self._lsh
 
-    def add(self, ids: np.ndarray, sigs: np.ndarray) -> None:
+    def _lean(self, sig: np.ndarray):
         from datasketch import LeanMinHash
 
+        return LeanMinHash(seed=self.seed, hashvalues=sig, scheme="affine32")
+
+    def add(self, ids: np.ndarray, sigs: np.ndarray) -> None:
         ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
         sigs = _as_sigs(sigs, self.num_perm)
         if len(ids) != len(sigs):
             raise ValueError(f"got {len(ids)} ids for {len(sigs)} signatures")
         with self._lsh.insertion_session() as session:
             for row, sig in zip(ids.tolist(), sigs, strict=True):
-                session.insert(row, LeanMinHash(seed=1, hashvalues=sig.astype(np.uint64), scheme="affine32"))
+                session.insert(row, self._lean(sig))
 
     def remove(self, ids: np.ndarray) -> None:
         for row in np.atleast_1d(np.asarray(ids, dtype=np.int64)).tolist():
@@ -306,12 +313,10 @@ class DatasketchLSH:
                 self._lsh.remove(row)
 
     def query_batch(self, sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from datasketch import LeanMinHash
-
         sigs = _as_sigs(sigs, self.num_perm)
         qidx, rows = [], []
         for i, sig in enumerate(sigs):
-            found = self._lsh.query(LeanMinHash(seed=1, hashvalues=sig.astype(np.uint64), scheme="affine32"))
+            found = self._lsh.query(self._lean(sig))
             qidx.extend([i] * len(found))
             rows.extend(found)
         return _unique_pairs(np.asarray(qidx, np.int64), np.asarray(rows, np.uint32))

@@ -38,7 +38,7 @@ from dedup.postings import Postings, read_manifest, write_manifest
 from dedup.snippets import SnippetIndex
 from dedup.verify import pair_intersections
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LSH_THRESHOLD_MARGIN = 0.2
 _KINDS = ("code", "prose")
 _RANK = {"exact": 0, "near-duplicate": 1, "snippet": 2}
@@ -55,12 +55,16 @@ class Match:
         kind: ``"exact"``, ``"near-duplicate"`` or ``"snippet"``.
         estimated: MinHash Jaccard estimate (near-duplicate), or the fraction of all the query's
             winnowing fingerprints found in the document (snippet); 1.0 for exact.
-        verified: exact Jaccard of the shingle sets (near-duplicate), or the fraction of the
-            query's fingerprints inside ``sample_lines`` found in the document (snippet); 1.0 for
-            exact.
+        verified: what ``basis`` names, computed exactly: the Jaccard of the shingle sets, or the
+            smaller of the two coverages (near-duplicate); the fraction of the query's
+            fingerprints inside ``sample_lines`` found in the document (snippet); 1.0 for exact.
         sample_lines: 1-based inclusive line ranges in the query.
         doc_lines: 1-based inclusive line ranges in the registered document.
         matched_chars: non-whitespace characters of the query covered by the match.
+        basis: how the match was decided: ``"exact"`` (same token stream), ``"jaccard"`` (shingle
+            Jaccard >= threshold), ``"coverage"`` (snippet matches cover >= ``whole_coverage`` of
+            both documents: a copy with lines inserted, deleted or moved) or ``"containment"``
+            (a snippet).
     """
 
     doc_id: int
@@ -70,6 +74,7 @@ class Match:
     sample_lines: tuple[tuple[int, int], ...]
     doc_lines: tuple[tuple[int, int], ...]
     matched_chars: int
+    basis: str = "containment"
 
 
 def _digest_key(exact_hash: str) -> int:
@@ -129,6 +134,8 @@ class Matcher:
         self._state = _Grow(np.uint8)  # 1 live, 2 removed
         self._lines = _Grow(np.uint32)
         self._chars = _Grow(np.uint32)
+        self._tokens = _Grow(np.uint32)
+        self._low_info = _Grow(np.bool_)  # see EngineConfig.min_abstract_shingles
         self._kind = _Grow(np.uint8)
         self._sigs = _Grow(np.uint32, config.num_perm)
         self._sh = _Grow(np.uint32)  # every row's sorted unique shingles, concatenated
@@ -172,6 +179,8 @@ class Matcher:
         self._state.append(1)
         self._lines.append(fp.num_lines)
         self._chars.append(fp.num_chars)
+        self._tokens.append(fp.num_tokens)
+        self._low_info.append(self._is_low_info(fp))
         self._kind.append(_KINDS.index(fp.kind))
         self._sigs.append(fp.signature.hashvalues)
         shingles = np.asarray(fp.shingles, np.uint32)
@@ -193,6 +202,21 @@ class Matcher:
         self._lsh.remove(np.array([row]))
         self._snippets.remove(row)
         self._live -= 1
+
+    def _is_low_info(self, fp: Fingerprint) -> bool:
+        """Too little structure for the abstract channel alone to call two files copies.
+
+        A header of ``#define NAME number`` lines has a handful of distinct abstract shingles
+        however long it is, and so has every other such header: their abstract Jaccard is 1.0.
+        Only the signature's channel is judged; prose signs its exact channel and is never low.
+        """
+        if fp.params.channel != "abstract":
+            return False
+        distinct = len(fp.shingles)
+        return bool(
+            distinct < self.config.min_abstract_shingles
+            or distinct < self.config.min_abstract_diversity * fp.num_tokens
+        )
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -224,7 +248,14 @@ class Matcher:
             n = int(self._lines.arr[row])
             out[i].append(
                 Match(
-                    int(docs[row]), "exact", 1.0, 1.0, ((1, fps[i].num_lines),), ((1, n),), fps[i].num_chars
+                    int(docs[row]),
+                    "exact",
+                    1.0,
+                    1.0,
+                    ((1, fps[i].num_lines),),
+                    ((1, n),),
+                    fps[i].num_chars,
+                    "exact",
                 )
             )
 
@@ -247,6 +278,10 @@ class Matcher:
             jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
             # verified >= threshold, written on integers so 7/10 at 0.7 is "at", not "below"
             ok = (union > 0) & (inter >= self.config.threshold * union - 1e-9)
+            # low-information files need the exact channel to agree: they go on to the snippet
+            # search, whose winnowing runs on exact tokens, and may still be reported by coverage
+            q_low = np.array([self._is_low_info(fps[i]) for i in active], bool)
+            ok &= ~(q_low[qpos] | self._low_info.arr[rows])
             est = (sigs[qpos] == self._sigs.arr[rows]).mean(axis=1)
             for p, row, j, e in zip(qpos[ok].tolist(), rows[ok].tolist(), jac[ok], est[ok], strict=True):
                 i = active[p]
@@ -263,28 +298,57 @@ class Matcher:
                         ((1, fps[i].num_lines),),
                         ((1, n),),
                         fps[i].num_chars,
+                        "jaccard",
                     )
                 )
 
-        # 3. snippets, skipping documents already reported whole
-        hits = self._snippets.search_batch(
-            [fps[i].winnow for i in active],
-            exclude=[np.array(sorted(reported[i]), np.int64) for i in active],
+        # 3. snippets, skipping documents already reported whole. A query with a flat reading
+        # (see dedup.fingerprint.flatten) is searched with both; per document the reading that
+        # matched more of the query wins.
+        excl = [np.array(sorted(reported[i]), np.int64) for i in active]
+        flat = [p for p, i in enumerate(active) if len(fps[i].flat)]
+        found = self._snippets.search_batch(
+            [fps[i].winnow for i in active] + [fps[active[p]].flat for p in flat],
+            exclude=excl + [excl[p] for p in flat],
         )
+        hits = found[: len(active)]
+        for p, alt in zip(flat, found[len(active) :], strict=True):
+            best = {h.row: h for h in hits[p]}
+            for h in alt:
+                if h.row not in best or h.matched_chars > best[h.row].matched_chars:
+                    best[h.row] = h
+            hits[p] = list(best.values())
+        cfg = self.config
         for p, doc_hits in enumerate(hits):
             i = active[p]
+            q = fps[i]
             for h in doc_hits:
-                if self._kind.arr[h.row] != _KINDS.index(fps[i].kind):
+                if self._kind.arr[h.row] != _KINDS.index(q.kind):
+                    continue
+                # Whole-document copy by coverage: the matched regions cover most of both sides.
+                # Type-3 copies (lines inserted, deleted, moved) fall below the Jaccard threshold
+                # long before they stop being copies; their k-grams still chain in long runs.
+                q_cov = h.query_tokens / max(1, q.num_tokens)
+                d_cov = h.doc_tokens / max(1, int(self._tokens.arr[h.row]))
+                coverage = min(q_cov, d_cov)
+                if coverage >= cfg.whole_coverage:
+                    est = float((self._sigs.arr[h.row] == q.signature.hashvalues).mean())
+                    kind, estimated, verified, basis = "near-duplicate", est, coverage, "coverage"
+                elif h.verified >= cfg.min_snippet_verified:
+                    kind, estimated, verified, basis = "snippet", h.estimated, h.verified, "containment"
+                else:
+                    # a weak chain: shared idioms scattered through unrelated code
                     continue
                 out[i].append(
                     Match(
                         int(docs[h.row]),
-                        "snippet",
-                        float(h.estimated),
-                        float(h.verified),
+                        kind,
+                        float(estimated),
+                        float(verified),
                         h.sample_lines,
                         h.doc_lines,
                         int(h.matched_chars),
+                        basis,
                     )
                 )
         for matches in out:
@@ -328,6 +392,8 @@ class Matcher:
             ("state", self._state),
             ("lines", self._lines),
             ("chars", self._chars),
+            ("tokens", self._tokens),
+            ("low_info", self._low_info),
             ("kinds", self._kind),
             ("signatures", self._sigs),
         ):
@@ -363,6 +429,8 @@ class Matcher:
             ("state", self._state),
             ("lines", self._lines),
             ("chars", self._chars),
+            ("tokens", self._tokens),
+            ("low_info", self._low_info),
             ("kinds", self._kind),
             ("signatures", self._sigs),
         ):

@@ -103,28 +103,47 @@ def winnow(
 # -- chaining ----------------------------------------------------------------------------------
 
 
-def _chain_py(group, qtok, dtok, qc0, qc1, max_gap, max_drift, lookback):
+def _chain_py(group, qtok, dtok, qc0, qc1, blk, max_gap, max_drift, lookback):
     n = len(group)
     score = np.zeros(n, np.int64)
     prev = np.full(n, -1, np.int64)
     for i in range(n):
         best = qc1[i] - qc0[i]
         arg = -1
-        j = i - 1
+        # Walk back over the previous *query positions* (blocks of hits with the same group and
+        # query token, sorted by document token), not over single hits: a fingerprint repeated
+        # at many places of the document (a table, a run of similar asserts) fills a block, and
+        # counting its hits one by one used to spend the whole lookback inside one block and
+        # break the chain there.
+        b1 = blk[i] - 1
         steps = 0
-        while j >= 0 and group[j] == group[i] and steps < lookback:
-            dq = qtok[i] - qtok[j]
+        while b1 >= 0 and group[b1] == group[i] and steps < lookback:
+            dq = qtok[i] - qtok[b1]
             if dq > max_gap:
                 break
-            dd = dtok[i] - dtok[j]
-            if dq > 0 and dd > 0 and dd <= max_gap and abs(dd - dq) <= max_drift:
-                gain = qc1[i] - max(qc0[i], qc1[j])
-                cand = score[j] + max(gain, 0)
-                if cand > best:
-                    best = cand
-                    arg = j
-            j -= 1
+            b0 = blk[b1]
+            # hits of the block whose document token is in [dtok[i] - max_gap, dtok[i])
+            low = dtok[i] - max_gap
+            a, b = b0, b1 + 1
+            while a < b:
+                mid = (a + b) // 2
+                if dtok[mid] < low:
+                    a = mid + 1
+                else:
+                    b = mid
+            j = a
+            while j <= b1 and dtok[j] < dtok[i] and steps < lookback:
+                dd = dtok[i] - dtok[j]
+                if abs(dd - dq) <= max_drift:
+                    gain = qc1[i] - max(qc0[i], qc1[j])
+                    cand = score[j] + max(gain, 0)
+                    if cand > best:
+                        best = cand
+                        arg = j
+                j += 1
+                steps += 1
             steps += 1
+            b1 = b0 - 1
         score[i] = best
         prev[i] = arg
     return score, prev
@@ -149,14 +168,21 @@ def chain_hits(
     Hits must be sorted by ``(group, qtok, dtok)``. Hit ``j`` may precede hit ``i`` in a chain if
     they are in the same group, both token positions advance, neither by more than ``max_gap``
     tokens, and the two advances differ by at most ``max_drift`` (an edit inserts or deletes a
-    few tokens on one side only).
+    few tokens on one side only). At most ``lookback`` earlier query positions and candidate
+    hits are examined per hit.
 
     Returns:
         ``(score, prev)``: non-whitespace query chars covered by the best chain ending at each
         hit, and the previous hit of that chain (-1 at a chain start).
     """
     args = [np.ascontiguousarray(a, np.int64) for a in (group, qtok, dtok, qc0, qc1)]
-    return _chain_kernel(*args, int(max_gap), int(max_drift), int(lookback))
+    n = len(args[0])
+    # blk[i]: index of the first hit with the same (group, qtok) as hit i
+    new = np.ones(n, bool)
+    if n > 1:
+        new[1:] = (args[0][1:] != args[0][:-1]) | (args[1][1:] != args[1][:-1])
+    blk = np.maximum.accumulate(np.where(new, np.arange(n, dtype=np.int64), 0)) if n else np.zeros(0, np.int64)
+    return _chain_kernel(*args, blk, int(max_gap), int(max_drift), int(lookback))
 
 
 @dataclass(frozen=True)
@@ -175,10 +201,11 @@ class SnippetHit:
     matched_chars: int
     estimated: float
     verified: float
+    # tokens covered by the matched k-grams, in the query and in the document: the coverage of
+    # a whole-document copy is judged on tokens, since one long docstring (one token of
+    # thousands of characters) edited anywhere would otherwise outweigh the code around it
+    query_tokens: int = 0
     doc_tokens: int = 0
-    rare: float = 0.0
-    density: float = 0.0
-    rare3: float = 0.0
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -318,7 +345,6 @@ class SnippetIndex:
                     bad = (qowner[fidx_s] == qi) & np.isin(rows_s, ex)
                     keep = keep & ~bad
         c_f, c_r, c_g, c_d = fidx_s[keep], rows_s[keep], grp_s[keep], dtok[keep]
-        c_df = df[c_f]
         c_dl0, c_dl1 = dl0[keep], dl1[keep]
         if len(c_f) == 0:
             return results
@@ -388,12 +414,10 @@ class SnippetIndex:
             found_mask = np.zeros(len(qf), bool)
             found_mask[f_in_doc] = True
             verified = float(found_mask[in_region].mean()) if in_region.any() else 0.0
+            query_tokens = _union_chars(qrow[allm, TOK], qrow[allm, TOK] + self.k)
             doc_tokens = _union_chars(c_d[allm], c_d[allm] + self.k)
-            rare = float(np.mean(c_df[allm] <= 1))
-            span = _union_chars(qf[in_region, C0].astype(np.int64), qf[in_region, C1].astype(np.int64))
-            density = chars / max(1, span)
             results[qi].append(
-                SnippetHit(row, sample, doc, chars, estimated, verified, doc_tokens, rare, density, float(np.mean(c_df[allm] <= 3)))
+                SnippetHit(row, sample, doc, chars, estimated, verified, query_tokens, doc_tokens)
             )
         for hits in results:
             hits.sort(key=lambda h: (-h.matched_chars, h.row))

@@ -48,7 +48,7 @@ __all__ = [
     "tokenize",
 ]
 
-NORMALISER_VERSION = 1
+NORMALISER_VERSION = 2  # 2: an opener never closed no longer swallows the rest of the text
 KINDS = ("code", "prose")
 
 

@@ -8,13 +8,15 @@
   never compared with each other).
 
 The cache: each process holds the matchers built from the stored fingerprints of the ready
-documents (`Document.fingerprint`, `Fingerprint.to_bytes()`). Before each lookup one indexed
+documents (`Document.fingerprint`, `Fingerprint.to_bytes()`). Before a lookup one indexed
 aggregate -- count and newest `fingerprinted_at` of the ready documents -- is compared with the
-version the cache was built at. Adding or re-fingerprinting a document moves the newest time,
-deleting one lowers the count, so a change made by any process (a worker, another web process)
-is picked up on the next lookup. When the version moved, only the documents whose
-`fingerprinted_at` changed are loaded again (and vanished ones removed), so a busy registry
-does not rebuild from scratch for each new document.
+version the cache was built at, at most once a second per process (REGISTRY
+["MATCHER_CHECK_SECONDS"]): a work fingerprinted by any process (a worker, another web process)
+is found within that second, and a busy API does not run the aggregate per request.
+When the version moved, only the documents fingerprinted since the newest time already loaded
+(minus a look-back for late commits) are read, ids and times first, then the fingerprints of the
+new ones. Deletions show as a count lower than what is loaded; only then are all the ready ids
+read (ids and times, no fingerprints) to find the ones that went away.
 
 Kind detection for lookups: a pasted snippet is fingerprinted both as code and as prose and
 each fingerprint is queried against the matcher of its kind; the results are merged, best first.
@@ -27,7 +29,10 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -40,6 +45,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KINDS = ("code", "prose")
+# How far behind the newest loaded fingerprint time the incremental check looks again (a
+# fingerprint transaction stamps its time before it commits; none takes anywhere near this long).
+LOOKBACK = timedelta(seconds=60)
+LOAD_CHUNK = 500  # fingerprints fetched per query (SQLite limits the parameters of one IN)
 
 
 @functools.cache
@@ -160,46 +169,95 @@ class _MatcherCache:
     def reset(self) -> None:
         self.version = None
         self.config = None
+        self.checked_at: float | None = None  # time.monotonic() of the last version check
+        self.watermark = None  # the newest fingerprinted_at loaded
         self.matchers: dict[str, dedup.Matcher] = {}
         self.loaded: dict[int, tuple] = {}  # doc id -> (fingerprinted_at, work id, kind, language)
+        self.unusable: dict[int, tuple] = {}  # ready, but fingerprinted with other parameters
 
     def refresh(self) -> None:
-        from registry.works.models import Document
+        """Bring the matchers up to date with the ready documents (see the module docstring).
 
-        ready = Document.objects.filter(state=Document.State.READY)
-        agg = ready.aggregate(n=Count("id"), newest=Max("fingerprinted_at"))
+        Rate-limited: at most one version check per REGISTRY["MATCHER_CHECK_SECONDS"] (default
+        1 s) per process, so a busy API does not pay the aggregate on every request.
+        """
         config = engine_config()
-        version = (agg["n"], agg["newest"])
+        interval = settings.REGISTRY.get("MATCHER_CHECK_SECONDS", 1.0)
         with self._lock:
             if config != self.config:
                 self.reset()
                 self.config = config
                 self.matchers = {kind: _dedup().Matcher(config) for kind in KINDS}
-            if version == self.version:
+            now = time.monotonic()
+            if self.checked_at is not None and now - self.checked_at < interval:
                 return
-            current = {
-                row[0]: row[1:]
-                for row in ready.values_list("id", "fingerprinted_at", "work_id", "work__kind", "language")
-            }
-            for doc_id in set(self.loaded) - set(current):
-                self.matchers[self.loaded.pop(doc_id)[2]].remove(doc_id)
-            changed = [doc_id for doc_id, row in current.items() if self.loaded.get(doc_id) != row]
-            for doc_id, blob in (
-                Document.objects.filter(id__in=changed).values_list("id", "fingerprint").iterator()
-            ):
-                row = current[doc_id]
-                old = self.loaded.pop(doc_id, None)
-                if old is not None:
-                    self.matchers[old[2]].remove(doc_id)
+            self._check()
+            self.checked_at = now
+
+    def _check(self) -> None:
+        from registry.works.models import Document
+
+        ready = Document.objects.filter(state=Document.State.READY)
+        agg = ready.aggregate(n=Count("id"), newest=Max("fingerprinted_at"))
+        version = (agg["n"], agg["newest"])
+        if version == self.version:
+            return
+        if self.watermark is None:
+            recent = ready
+        else:
+            # Since the watermark, with a look-back: a transaction that stamped its time before
+            # the watermark but committed after the last check must not be missed.
+            recent = ready.filter(fingerprinted_at__gte=self.watermark - LOOKBACK)
+        self._load(self._rows(recent))
+        if len(self.loaded) + len(self.unusable) != agg["n"]:
+            # Documents went away (or un-ready), or one committed later than the look-back:
+            # the one full pass, over ids and times only.
+            current = self._rows(ready)
+            for doc_id in (set(self.loaded) | set(self.unusable)) - set(current):
+                self._forget(doc_id)
+            self._load(current)
+        self.version = version
+
+    @staticmethod
+    def _rows(queryset) -> dict[int, tuple]:
+        return {
+            row[0]: row[1:]
+            for row in queryset.values_list(
+                "id", "fingerprinted_at", "work_id", "work__kind", "language"
+            ).iterator(chunk_size=5000)
+        }
+
+    def _forget(self, doc_id: int) -> None:
+        self.unusable.pop(doc_id, None)
+        old = self.loaded.pop(doc_id, None)
+        if old is not None:
+            self.matchers[old[2]].remove(doc_id)
+
+    def _load(self, rows: dict[int, tuple]) -> None:
+        from registry.works.models import Document
+
+        changed = [
+            doc_id
+            for doc_id, row in rows.items()
+            if row != self.loaded.get(doc_id, self.unusable.get(doc_id))
+        ]
+        for start in range(0, len(changed), LOAD_CHUNK):
+            chunk = changed[start : start + LOAD_CHUNK]
+            for doc_id, blob in Document.objects.filter(id__in=chunk).values_list("id", "fingerprint"):
+                row = rows[doc_id]
+                self._forget(doc_id)
                 try:
                     self.matchers[row[2]].add(doc_id, fingerprint_from_bytes(blob))
                 except ValueError:
                     # A fingerprint made with other parameters (settings.DEDUP changed) or an
                     # older format: it cannot be compared, so it is left out until re-fingerprinted.
                     logger.warning("document %s: stored fingerprint does not fit the engine; skipped", doc_id)
+                    self.unusable[doc_id] = row
                     continue
                 self.loaded[doc_id] = row
-            self.version = version
+        newest = max((row[0] for row in rows.values() if row[0] is not None), default=None)
+        if newest is not None and (self.watermark is None or newest > self.watermark):
+            self.watermark = newest
 
     def _readings(self, kinds, language: str | None) -> list[tuple[str, str | None]]:
         """(kind, language) pairs to fingerprint the query with.
@@ -226,28 +284,68 @@ class _MatcherCache:
             readings.extend((kind, lang) for lang in sorted(langs, key=lambda x: x or ""))
         return readings
 
-    def query(self, text: str, *, kinds, language: str | None) -> list[EngineMatch]:
+    def query_batch(self, queries: Sequence[Query]) -> list[list[EngineMatch]]:
         self.refresh()
         with self._lock:
-            found: dict[int, EngineMatch] = {}
-            for kind, lang in self._readings(kinds, language):
-                fp = _dedup().fingerprint(text, kind=kind, language=lang, config=self.config)
-                for m in self.matchers[kind].query(fp):
-                    row = self.loaded.get(m.doc_id)
-                    if row is None:
-                        continue
-                    best = found.get(m.doc_id)
-                    if best is None or (m.verified, m.matched_chars) > (
-                        best.match.verified,
-                        best.match.matched_chars,
-                    ):
-                        found[m.doc_id] = EngineMatch(m.doc_id, row[1], kind, m)
-        return sorted(
-            found.values(), key=lambda em: (-em.match.verified, -em.match.matched_chars, em.document_id)
-        )
+            config = self.config
+            plans = [self._readings(q.kinds, q.language) for q in queries]
+        # Fingerprinting is the CPU-heavy part and touches no shared state: outside the lock.
+        by_kind: dict[str, list[tuple[int, dedup.Fingerprint]]] = {kind: [] for kind in KINDS}
+        for i, (q, plan) in enumerate(zip(queries, plans, strict=True)):
+            for kind, lang in plan:
+                by_kind[kind].append(
+                    (i, _dedup().fingerprint(q.text, kind=kind, language=lang, config=config))
+                )
+        found: list[dict[int, EngineMatch]] = [{} for _ in queries]
+        with self._lock:
+            for kind, pairs in by_kind.items():
+                if not pairs or kind not in self.matchers:
+                    continue
+                results = self.matchers[kind].query_batch([fp for _, fp in pairs])
+                for (i, _), matches in zip(pairs, results, strict=True):
+                    for m in matches:
+                        row = self.loaded.get(m.doc_id)
+                        if row is None:
+                            continue
+                        best = found[i].get(m.doc_id)
+                        if best is None or (m.verified, m.matched_chars) > (
+                            best.match.verified,
+                            best.match.matched_chars,
+                        ):
+                            found[i][m.doc_id] = EngineMatch(m.doc_id, row[1], kind, m)
+        return [
+            sorted(f.values(), key=lambda em: (-em.match.verified, -em.match.matched_chars, em.document_id))
+            for f in found
+        ]
 
 
 _cache = _MatcherCache()
+
+
+@dataclass(frozen=True)
+class Query:
+    """One text to look up: `kinds` to read it as, and a language hint for code."""
+
+    text: str
+    kinds: tuple[str, ...] = KINDS
+    language: str | None = None
+
+
+def _kinds(kind: str | None) -> tuple[str, ...]:
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return (kind,) if kind else KINDS
+
+
+def find_matches_batch(queries: Sequence[Query]) -> list[list[EngineMatch]]:
+    """`find_matches` for many texts: one version check, and one `Matcher.query_batch` per kind.
+
+    Returns one list per query, in order, each best first.
+    """
+    for q in queries:
+        if not q.kinds or any(kind not in KINDS for kind in q.kinds):
+            raise ValueError(f"kinds must be taken from {', '.join(KINDS)}, not {q.kinds!r}")
+    return _cache.query_batch(queries)
 
 
 def find_matches(text: str, *, kind: str | None = None, language: str | None = None) -> list[EngineMatch]:
@@ -259,9 +357,7 @@ def find_matches(text: str, *, kind: str | None = None, language: str | None = N
             module docstring).
         language: a language hint for code (``python``, ...); None lets the tokenizer decide.
     """
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return _cache.query(text, kinds=(kind,) if kind else KINDS, language=language)
+    return _cache.query_batch([Query(text, _kinds(kind), language)])[0]
 
 
 def reset_matcher_cache() -> None:

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "registry.works",
     "registry.apikeys",
     "registry.scans",
+    "registry.filtering",
+    "registry.snapshots",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +224,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands a message a dead worker had taken (acks_late) to another one only after this many
+# seconds; keep it above the longest task. The worker-kill test (tests/registry/scans) lowers it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -262,6 +269,13 @@ REGISTRY = {
     "MAX_SCAN_BYTES": env.int("REGISTRY_MAX_SCAN_BYTES", default=512 * 1024 * 1024),
     "MAX_SCAN_SAMPLES": env.int("REGISTRY_MAX_SCAN_SAMPLES", default=1_000_000),
     "SCAN_CHUNK_SIZE": env.int("REGISTRY_SCAN_CHUNK_SIZE", default=1000),
+    # The filter and lookup APIs (registry/filtering): documents per filter call, items per
+    # lookup call, and the largest request body either reads.
+    "FILTER_MAX_BATCH": env.int("REGISTRY_FILTER_MAX_BATCH", default=1000),
+    "LOOKUP_MAX_BATCH": env.int("REGISTRY_LOOKUP_MAX_BATCH", default=10000),
+    "API_MAX_BODY_BYTES": env.int("REGISTRY_API_MAX_BODY_BYTES", default=64 * 1024 * 1024),
+    # How often a process checks for newly fingerprinted documents (registry/engine.py).
+    "MATCHER_CHECK_SECONDS": env.float("REGISTRY_MATCHER_CHECK_SECONDS", default=1.0),
 }
 
 # The engine's configuration, read in one place (registry/engine.py) into dedup's config object.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/", include("registry.accounts.urls")),
     path("preferences/", include("registry.preferences.urls")),
     path("keys/", include("registry.apikeys.urls")),
+    path("scans/", include("registry.scans.urls")),
     path("api/v1/", include("registry.api.urls")),
     path("", include("registry.works.urls")),
 ]

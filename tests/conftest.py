@@ -243,6 +243,13 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _matcher_checks_every_lookup(settings) -> None:
+    """registry/engine.py checks for new fingerprints at most once a second per process; a test
+    that registers a work and looks it up at once needs the check on every lookup."""
+    settings.REGISTRY = {**settings.REGISTRY, "MATCHER_CHECK_SECONDS": 0}
+
+
 # --- Personas ---------------------------------------------------------------------------------
 
 

@@ -51,6 +51,10 @@ class ErrorCode(StrEnum):
     INVALID_LICENCE = "invalid_licence"
     INVALID_FINGERPRINT = "invalid_fingerprint"
     FINGERPRINT_PARAMS_MISMATCH = "fingerprint_params_mismatch"
+    # The filter and lookup endpoints (registry/filtering/api.py).
+    BATCH_TOO_LARGE = "batch_too_large"
+    DOCUMENT_TOO_LARGE = "document_too_large"
+    UNKNOWN_PURPOSE = "unknown_purpose"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,11 @@ ERRORS: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.FINGERPRINT_PARAMS_MISMATCH: ErrorInfo(
         400, "A fingerprint was made with other engine parameters; `parameter`, `expected`, `got`."
     ),
+    ErrorCode.BATCH_TOO_LARGE: ErrorInfo(413, "More documents or items than one call takes; see the limit."),
+    ErrorCode.DOCUMENT_TOO_LARGE: ErrorInfo(
+        413, "A document's text is over the size limit; the detail names the document."
+    ),
+    ErrorCode.UNKNOWN_PURPOSE: ErrorInfo(400, "The purpose is not a usage category; the detail lists them."),
 }
 
 # Codes DRF itself attaches to the exceptions it raises, and ours from apikeys.authentication

@@ -5,10 +5,11 @@ Only Swagger UI is offered as documentation: drf-spectacular's Redoc page pulls 
 Google, and the docs must work offline.
 """
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from registry.api import views
+from registry.snapshots.api import SnapshotApi
 
 app_name = "api"
 
@@ -16,5 +17,9 @@ urlpatterns = [
     path("me", views.MeApi.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("registry.filtering.api_urls")),
+    path("", include("registry.works.api_urls")),
+    path("snapshot", SnapshotApi.as_view(), name="snapshot"),
+    path("", include("registry.scans.api_urls")),
     re_path(r"^.*$", views.NotFoundApi.as_view(), name="not-found"),
 ]

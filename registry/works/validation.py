@@ -23,7 +23,18 @@ def normalise_licence(expression: str) -> str:
     expression = expression.strip()
     if not expression:
         return ""
-    info = _spdx().validate(expression)
+    from license_expression import ExpressionError
+
+    try:
+        info = _spdx().validate(expression)
+    except (ExpressionError, AttributeError):
+        # validate() reports most problems in `info`, but raises on characters no licence id
+        # may hold (found by tests/registry/api/test_schemathesis.py); for some of those its own
+        # error handling then fails with AttributeError (license-expression 30.4.4).
+        raise ValidationError(
+            f"'{expression}' is not a valid SPDX licence expression (e.g. 'MIT OR Apache-2.0').",
+            code="invalid_licence",
+        ) from None
     if info.invalid_symbols and any(info.invalid_symbols):
         names = ", ".join(sorted({s for s in info.invalid_symbols if s}))
         raise ValidationError(

@@ -102,3 +102,23 @@ def test_the_index_costs_at_most_256_bytes_a_document():
     lsh = CompactLSH(0.5, 128)
     lsh.add(np.arange(2000), rng.integers(0, 2**32, (2000, 128), dtype=np.uint32))
     assert lsh.nbytes / 2000 <= 256
+
+
+@pytest.mark.parametrize(("seed", "num_perm", "threshold"), [(1, 128, 0.5), (7, 64, 0.7), (2**32 - 1, 16, 0.3)])
+def test_the_datasketch_path_wraps_affine32_signatures_and_finds_copies(seed, num_perm, threshold):
+    from datasketch import LeanMinHash
+
+    from dedup.config import EngineConfig
+    from dedup.signatures import signature
+
+    config = EngineConfig(num_perm=num_perm, seed=seed)
+    texts = [f"def f{i}(x):\n    return x * {i} + sum(range({i}))\n" * 3 for i in range(4)]
+    sigs = np.stack([signature(t, kind="code", language="python", config=config).hashvalues for t in texts])
+    lsh = DatasketchLSH(threshold, num_perm, seed=seed)
+    lsh.add(np.arange(4), sigs)
+    assert len(lsh) == 4 and 2 in lsh
+    lean = lsh._lean(sigs[0])
+    assert isinstance(lean, LeanMinHash) and lean.scheme == "affine32" and lean.seed == seed
+    assert 0 in lsh.query(sigs[0]).tolist()
+    lsh.remove(np.array([0]))
+    assert 0 not in lsh.query(sigs[0]).tolist() and len(lsh) == 3

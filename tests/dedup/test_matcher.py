@@ -124,7 +124,8 @@ def _jaccard_fingerprint(shingles, tag, config=CONFIG):
 )
 def test_the_verified_jaccard_decides_at_the_threshold(shared, only_query, only_doc, reported):
     common = list(range(shared))
-    m = Matcher(CONFIG)
+    # a handful of shingles would be low-information (see the low-diversity tests below)
+    m = Matcher(EngineConfig(min_abstract_shingles=0))
     m.add(1, _jaccard_fingerprint(common + list(range(1000, 1000 + only_doc)), tag=1))
     matches = m.query(_jaccard_fingerprint(common + list(range(2000, 2000 + only_query)), tag=2))
     assert bool(matches) is reported
@@ -169,3 +170,173 @@ def test_a_fingerprint_with_other_parameters_is_refused(registry):
         registry.query(other)
     with pytest.raises(ParameterMismatchError):
         registry.add(9, other)
+
+
+# -- accuracy rules ------------------------------------------------------------------------------
+
+PKGUTIL = (STDLIB / "pkgutil.py").read_text()
+# pkgutil.py lines 84-102, re-indented: the body of walk_packages
+WALK_PACKAGES = ["    " + line if line.strip() else line for line in PKGUTIL.splitlines()[83:102]]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        [],
+        ["import os", "", "def carol_helper(path):", "    return os.path.basename(path)", ""],
+        # the sample was cut inside a docstring: its closing quotes read as an opening one and,
+        # never closed, used to swallow the rest of the text (the snippet with it)
+        ["        set_type:", "            The type of the set method to be invoked.", '"""'],
+        ["x = '''never closed", ""],
+    ],
+    ids=["alone", "after-code", "inside-a-docstring", "after-an-unclosed-string"],
+)
+def test_a_snippet_after_an_unclosed_string_is_still_found(head):
+    m = Matcher(CONFIG)
+    m.add(1, fp(PKGUTIL))
+    sample = head + WALK_PACKAGES + ["import importlib", "import linecache", "print(linecache)"]
+    (match,) = m.query(fp("\n".join(sample)))
+    assert (match.doc_id, match.kind, match.basis) == (1, "snippet", "containment")
+    ((d0, d1),) = match.doc_lines
+    ((s0, s1),) = match.sample_lines
+    assert 84 <= d0 <= 85 and d1 == 102
+    assert (s0 - len(head), s1 - len(head)) == (d0 - 83, 19)
+
+
+def _c_source(seed, n=60):
+    rng = np.random.default_rng(seed)
+    names = [f"{w}_{i}" for i, w in enumerate(rng.choice(["buf", "len", "node", "ctx", "err"], n))]
+    return "\n".join(
+        f"static int fn_{seed}_{i}(int {names[i]}) {{ return {names[i]} * {rng.integers(2, 999)} + {i}; }}"
+        for i in range(n)
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "language"),
+    [
+        (["/* a comment cut off before its end", " * by the sampler"], "c"),
+        (["const usage = `Usage:", "  tool <spec>"], "javascript"),
+    ],
+)
+def test_a_snippet_after_an_unclosed_comment_or_template_is_found(head, language):
+    doc = _c_source(1)
+    m = Matcher(CONFIG)
+    m.add(1, fingerprint(doc, kind="code", language="c", config=CONFIG))
+    block = doc.splitlines()[20:32]
+    q = fingerprint("\n".join(head + block), kind="code", language=language, config=CONFIG)
+    (match,) = m.query(q)
+    assert match.kind == "snippet" and match.doc_lines == ((21, 32),)
+    assert match.sample_lines == ((len(head) + 1, len(head) + 12),)
+
+
+def _defines(prefix, seed, n=80):
+    rng = np.random.default_rng(seed)
+    return "\n".join(f"#define {prefix}_{w}_{i} {rng.integers(0, 1 << 16)}" for i, w in enumerate(
+        rng.choice(["FLAG", "MODE", "LIMIT", "MASK", "TYPE"], n)
+    )) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # another header of "#define NAME number" lines: abstract Jaccard 1.0, nothing copied
+        (_defines("BOB", 2), []),
+        (_defines("BOB", 2, n=20), []),
+        # alice's header with its whitespace changed and two values edited: the exact channel
+        # agrees, so it is a near-duplicate, decided by coverage
+        (
+            _defines("ALICE", 1).replace("_3 ", "_3 1").replace("_40 ", "_40 7").replace(" ", "\t"),
+            [(1, "near-duplicate", "coverage")],
+        ),
+    ],
+    ids=["unrelated-header", "short-unrelated-header", "edited-copy"],
+)
+def test_low_information_headers_need_the_exact_channel_to_agree(query, expected):
+    m = Matcher(CONFIG)
+    m.add(1, fingerprint(_defines("ALICE", 1), kind="code", language="c", config=CONFIG))
+    q = fingerprint(query, kind="code", language="c", config=CONFIG)
+    assert [(x.doc_id, x.kind, x.basis) for x in m.query(q)] == expected
+
+
+def _scattered_overlap(shared_every):
+    """Bob's file shares one of alice's lines every ``shared_every`` lines, nothing more."""
+    alice = _c_source(3, n=80)
+    bob = _c_source(4, n=80).splitlines()
+    shared = alice.splitlines()
+    for i in range(0, len(bob), shared_every):
+        bob[i] = shared[i]
+    return alice, "\n".join(bob)
+
+
+@pytest.mark.parametrize(
+    ("shared_every", "min_verified", "reported"),
+    [
+        (3, CONFIG.min_snippet_verified, False),  # a third of the lines: a weak, scattered chain
+        (3, 0.0, True),  # the same chain, with no floor, would be reported
+        (1, CONFIG.min_snippet_verified, True),  # every line: a copy
+    ],
+)
+def test_a_weak_scattered_overlap_is_not_reported(shared_every, min_verified, reported):
+    config = EngineConfig(min_snippet_verified=min_verified, whole_coverage=1.0)
+    alice, bob = _scattered_overlap(shared_every)
+    m = Matcher(config)
+    m.add(1, fingerprint(alice, kind="code", language="c", config=config))
+    matches = m.query(fingerprint(bob, kind="code", language="c", config=config))
+    assert bool(matches) is reported
+
+
+def _triple(line):
+    return '"""' in line or "'''" in line
+
+
+def _type3(text, seed, share=0.15):
+    """Delete, insert (foreign lines) or move blocks of 1-3 lines until ``share`` of the lines.
+
+    Lines with triple quotes stay put: moving one would turn code into a string (a separate
+    problem, see the report of the tokenizer), and this test is about coverage.
+    """
+    rng = np.random.default_rng(seed)
+    lines = text.splitlines()
+    donor = [line for line in BOB.splitlines() if line.strip() and not _triple(line)]
+    budget = round(len(lines) * share)
+    while budget > 0:
+        size = int(min(budget, rng.integers(1, 4)))
+        at = int(rng.integers(0, len(lines) - size))
+        if any(_triple(line) for line in lines[at : at + size]):
+            continue
+        op = rng.choice(["delete", "insert", "move"])
+        if op == "delete":
+            del lines[at : at + size]
+        elif op == "insert":
+            start = int(rng.integers(0, len(donor) - size))
+            lines[at:at] = donor[start : start + size]
+        else:
+            block = lines[at : at + size]
+            del lines[at : at + size]
+            to = int(rng.integers(0, len(lines)))
+            lines[to:to] = block
+        budget -= size
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_copy_with_lines_inserted_deleted_and_moved_is_a_near_duplicate_by_coverage(seed):
+    from dedup.verify import jaccard
+
+    m = Matcher(CONFIG)
+    m.add(1, fp(ALICE))
+    m.add(2, fp(BOB))
+    q = fp(_type3(ALICE, seed, share=0.2))
+    (match,) = [x for x in m.query(q) if x.doc_id == 1]
+    assert match.kind == "near-duplicate"
+    if jaccard(q.shingles, fp(ALICE).shingles) < CONFIG.threshold:
+        assert match.basis == "coverage" and match.verified >= CONFIG.whole_coverage
+    else:
+        assert match.basis == "jaccard"
+
+
+def test_a_snippet_is_not_a_near_duplicate_by_coverage(registry):
+    lines = ALICE.splitlines()
+    q = fp("\n".join(lines[100:160]))
+    assert [(x.doc_id, x.kind) for x in registry.query(q)] == [(1, "snippet")]

@@ -1,0 +1,645 @@
+"""Load benchmark of the filter API: POST /api/v1/filter on a real server with a full registry.
+
+    python -m tests.bench.bench_filter_load                  # 100,000 documents, 8 clients, 60 s
+    python -m tests.bench.bench_filter_load --docs 500 --seconds 3 --clients 2   # a smoke run
+    python -m tests.bench.bench_filter_load --json           # one JSON object on stdout
+    python -m tests.bench.bench_filter_load --profile        # also profile one batch in-process
+
+What it does, in order:
+
+1. **Servers and registry.** PostgreSQL and Redis on loopback (started if stopped), a database of
+   its own (``registry_loadbench``), migrated, with ``--docs`` documents of real code registered
+   as ready works by :mod:`tests.bench.seeding` (shared with ``bench_scans``): fingerprinted
+   in-process by the engine, bulk-inserted, some works refusing generative-AI or all AI
+   training, some requiring attribution, each located at a repository URL. The database is kept
+   for the next run (``--fresh`` makes it again); what it holds is recorded in
+   ``var/bench_filter_load/seed.json`` and checked before reuse.
+2. **A builder.** An organisation with a ``filter`` key whose rate limit cannot be reached.
+3. **The server.** ``gunicorn registry.wsgi`` on 127.0.0.1 (a free port), ``--workers`` processes
+   of ``--worker-class`` (gthread with ``--threads``, or sync), DEBUG off, the bench database,
+   Redis as the cache (the API keys' rate-limit counters), persistent database connections.
+   Each worker loads the registry's fingerprints into its matcher on its first request; that
+   warm-up is measured on its own (rounds of concurrent requests until a round is fast) and left
+   out of the figures.
+4. **The load.** ``--clients`` threads, each with its own keep-alive connection, send 100-document
+   batches (``--batch``) for ``--seconds`` or ``--max-requests``, whichever comes first. Batches
+   are drawn from a pool: verbatim copies of registered documents, edited copies (renamed
+   identifiers, lines moved), snippets of registered code pasted inside unregistered code, and
+   unrelated code; some documents carry a URL under a registered repository, some no language
+   hint; the purpose changes from batch to batch.
+5. **The report.** Batch latency p50 / p95 / p99 / max, batches and documents per second, errors
+   and 5xx, the decisions returned, the workers' memory (RSS), the warm-up time. Targets (issue
+   4): p99 under 500 ms for a 100-document batch, zero errors, zero 5xx.
+
+Everything listens on loopback only, every loop is bounded, gunicorn is stopped at the end.
+Timings are reported, never asserted (``test_bench_filter_smoke.py`` checks the report's keys).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.bench import seeding
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/registry_loadbench"
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/8"
+PURPOSES = ("train-genai", "train-ai", "ai-use", "search")
+TARGETS = {"p99_ms": 500, "errors": 0, "server_errors": 0}
+POOL_MIX = {"verbatim": 0.20, "edited": 0.15, "snippet": 0.20, "unrelated": 0.45}
+PROG = "bench_filter_load"
+
+
+def log(message: str) -> None:
+    seeding.log(message, prog=PROG)
+
+
+# --- 1. The registry ----------------------------------------------------------------------------
+
+
+def _seed_record_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / PROG / "seed.json"
+
+
+def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
+    """Make (or reuse) the bench database; returns (registry report, registered, unregistered)."""
+    fresh = args.fresh or not seeding.database_exists(args.database_url)
+    if fresh:
+        seeding.create_database(args.database_url)
+    seeding.setup_django(args.database_url, CACHE_URL=args.cache_url, DEBUG="0")
+    log("reading the corpus")
+    registered, unregistered = seeding.load_corpus(args.docs, args.seed, unregistered_min=3000)
+    record_path = _seed_record_path()
+    wanted = {"database_url": args.database_url, "docs": args.docs, "seed": args.seed}
+    if not fresh and record_path.exists():
+        record = json.loads(record_path.read_text())
+        if {k: record.get(k) for k in wanted} == wanted and seeding.registered_count() == record["registry"][
+            "documents"
+        ]:
+            log(f"reusing the registry in {args.database_url} ({record['registry']['documents']} documents)")
+            return {**record["registry"], "reused": True}, registered, unregistered
+    if not fresh:
+        # Something else is in there (another size, or an interrupted run): start again.
+        from django.db import connections
+
+        connections.close_all()
+        seeding.create_database(args.database_url)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    log(f"registering {len(registered)} documents")
+    registry = seeding.register(registered, processes=os.cpu_count() or 1, seed=args.seed)
+    record_path.parent.mkdir(parents=True, exist_ok=True)
+    record_path.write_text(json.dumps({**wanted, "registry": registry}, indent=2))
+    return {**registry, "reused": False}, registered, unregistered
+
+
+def create_builder_key() -> str:
+    """An organisation's filter key with a limit no run reaches (the limit is not what we measure)."""
+    from django.contrib.auth import get_user_model
+
+    from registry.apikeys import services
+    from registry.apikeys.models import ApiKey, Organisation
+
+    User = get_user_model()
+    builder, _ = User.objects.get_or_create(email="bench-builder@example.org", defaults={"public_name": ""})
+    organisation = Organisation.objects.filter(slug="bench-builders").first()
+    if organisation is None:
+        organisation = services.organisation_create(name="Bench builders", created_by=builder)
+    key, full = services.api_key_create(
+        name=f"load {time.strftime('%Y-%m-%d %H:%M:%S')}", scope="filter", created_by=builder,
+        organisation=organisation,
+    )  # fmt: skip
+    ApiKey.objects.filter(pk=key.pk).update(rate_limit_per_minute=100_000_000)
+    return full
+
+
+# --- 2. The query pool --------------------------------------------------------------------------
+
+
+def _window(rng: random.Random, text: str, low: int, high: int) -> str:
+    lines = text.splitlines()
+    n = min(len(lines), rng.randint(low, high))
+    start = rng.randrange(0, max(1, len(lines) - n + 1))
+    return "\n".join(lines[start : start + n])
+
+
+def _edited(rng: random.Random, doc: seeding.Doc, donor: seeding.Doc) -> str:
+    from tests.bench import labelled
+
+    edit = rng.choice((labelled.type1, labelled.type2, labelled.type3))
+    return edit(doc.text, doc.language or "", rng, donor=donor.text)
+
+
+def _snippet(rng: random.Random, doc: seeding.Doc, host: seeding.Doc) -> str:
+    """15-40 lines of a registered document pasted into the middle of unregistered code."""
+    piece = _window(rng, doc.text, 15, 40)
+    lines = host.text.splitlines()
+    at = rng.randrange(len(lines) + 1)
+    return "\n".join(lines[:at] + piece.splitlines() + lines[at:])
+
+
+def build_pool(size: int, registered, unregistered, seed: int) -> tuple[list[dict], Counter]:
+    """`size` documents as a builder would send them, with the kind of each for the report."""
+    rng = random.Random(seed + 2)
+    long_registered = [d for d in registered if d.text.count("\n") >= 20] or registered
+    pool, kinds = [], Counter()
+    names = list(POOL_MIX)
+    weights = [POOL_MIX[n] for n in names]
+    for i in range(size):
+        kind = rng.choices(names, weights)[0]
+        host = rng.choice(unregistered)
+        if kind == "verbatim":
+            source_index = rng.randrange(len(registered))
+            source = registered[source_index]
+            text = source.text
+        elif kind == "edited":
+            source_index = rng.randrange(len(registered))
+            source = registered[source_index]
+            text = _edited(rng, source, host)
+        elif kind == "snippet":
+            source = rng.choice(long_registered)
+            source_index = None
+            text = _snippet(rng, source, host)
+        else:
+            source, source_index = host, None
+            text = _window(rng, host.text, 10, seeding.DOC_LINES) if rng.random() < 0.5 else host.text
+        doc = {"id": f"doc-{i}", "text": text}
+        if source.language and rng.random() < 0.8:  # most builders know the file's language
+            doc["language"] = source.language
+        if source_index is not None and rng.random() < 0.1:
+            # The copy still sits where the author published it: the location rule applies too.
+            work = source_index // seeding.DOCS_PER_WORK
+            doc["url"] = f"{seeding.work_location(work)}/blob/main/{Path(source.path.split('#')[0]).name}"
+        elif rng.random() < 0.3:
+            doc["url"] = f"https://example.org/mirror/{i}/{Path(source.path.split('#')[0]).name}"
+        pool.append(doc)
+        kinds[kind] += 1
+    return pool, kinds
+
+
+def build_bodies(pool: list[dict], *, count: int, batch: int, seed: int) -> list[bytes]:
+    rng = random.Random(seed + 3)
+    return [
+        json.dumps(
+            {"purpose": PURPOSES[i % len(PURPOSES)], "documents": rng.sample(pool, min(batch, len(pool)))}
+        ).encode()
+        for i in range(count)
+    ]
+
+
+# --- 3. The server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    args: argparse.Namespace
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def start(self) -> float:
+        from django.conf import settings
+
+        self.log_path = Path(settings.VAR_DIR) / PROG / "gunicorn.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "gunicorn", "registry.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.args.workers),
+            "--worker-class", self.args.worker_class,
+            "--timeout", "600",  # the first request of a worker loads the whole registry
+            "--graceful-timeout", "10",
+            "--keep-alive", "30",
+            "--config", f"python:tests.bench.{PROG}",  # for post_worker_init below
+        ]  # fmt: skip
+        if self.args.worker_class == "gthread":
+            command += ["--threads", str(self.args.threads)]
+        environment = {
+            **os.environ,
+            "DATABASE_URL": self.args.database_url,
+            "CACHE_URL": self.args.cache_url,
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            # One connection per thread kept open, as in production (deploy/): not one per request.
+            "DATABASE_CONN_MAX_AGE": "600",
+            "PYTHONUNBUFFERED": "1",
+        }
+        started = time.perf_counter()
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{PROG}: gunicorn exited:\n{self.log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"{PROG}: gunicorn did not listen within 60 s:\n{self.log_tail()}"
+                    ) from None
+                time.sleep(0.2)
+        return time.perf_counter() - started
+
+    def log_tail(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            # The field after the parenthesised command is the state, then the parent pid.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                pids.append(int(entry))
+        return sorted(pids)
+
+    def memory_mb(self) -> dict:
+        def rss(pid: int) -> float | None:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        return round(int(line.split()[1]) / 1024, 1)
+            except OSError:
+                return None
+            return None
+
+        workers = [rss(pid) for pid in self.worker_pids()]
+        return {
+            "master_rss_mb": rss(self.process.pid) if self.process else None,
+            "worker_rss_mb": workers,
+            "total_rss_mb": round(sum(w for w in workers if w) + (rss(self.process.pid) or 0), 1),
+        }
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # gunicorn: graceful stop of the workers, then the master
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+# gunicorn reads this module as its configuration (`-c python:tests.bench.bench_filter_load`) for
+# this hook only: it ignores the module's other names, which are not gunicorn settings.
+def post_worker_init(worker) -> None:
+    """Load the registry into the worker's matcher before it takes a request, and log how long.
+
+    Without it the first request a worker takes pays for the load; the bench waits for every
+    worker's line in the log and reports the load as warm-up, apart from the figures.
+    """
+    from registry import engine
+
+    started = time.perf_counter()
+    engine.find_matches("def warm_up():\n    return 'the matcher and the tokenizer'\n")
+    worker.log.warning(
+        "%s: worker %s loaded the matcher in %.2f s", PROG, os.getpid(), time.perf_counter() - started
+    )
+
+
+LOADED = re.compile(rf"{PROG}: worker (\d+) loaded the matcher in ([0-9.]+) s")
+
+
+# --- 4. The load --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    started: float
+    latency: float
+    status: int  # 0: no HTTP answer (connection error, timeout)
+    decisions: Counter | None = None
+    error: str = ""
+
+
+def _post(connection: http.client.HTTPConnection, key: str, body: bytes) -> tuple[int, bytes]:
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    connection.request("POST", "/api/v1/filter", body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def _one(connection, key: str, body: bytes, expected: int) -> Outcome:
+    started = time.perf_counter()
+    try:
+        status, payload = _post(connection, key, body)
+    except (OSError, http.client.HTTPException) as exc:
+        connection.close()  # the next request reconnects
+        return Outcome(started, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}")
+    latency = time.perf_counter() - started
+    if status != 200:
+        return Outcome(started, latency, status, error=payload[:300].decode(errors="replace"))
+    try:
+        results = json.loads(payload)["results"]
+    except (ValueError, KeyError) as exc:
+        return Outcome(started, latency, status, error=f"unreadable answer: {exc}")
+    if len(results) != expected:
+        return Outcome(started, latency, status, error=f"{len(results)} results for {expected} documents")
+    return Outcome(started, latency, status, Counter(r["decision"] for r in results))
+
+
+def drive(
+    port: int, key: str, bodies: list[bytes], *, clients: int, seconds: float, max_requests: int, batch: int,
+    timeout: float,
+) -> tuple[list[Outcome], float]:  # fmt: skip
+    """`clients` threads sending bodies round-robin until the time or the request budget is up."""
+    lock = threading.Lock()
+    issued = 0
+    outcomes: list[Outcome] = []
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        nonlocal issued
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        mine = []
+        try:
+            while time.perf_counter() < deadline:
+                with lock:
+                    if issued >= max_requests:
+                        break
+                    n = issued
+                    issued += 1
+                mine.append(_one(connection, key, bodies[n % len(bodies)], batch))
+        finally:
+            connection.close()
+            with lock:
+                outcomes.extend(mine)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + timeout + 30)
+    return outcomes, time.perf_counter() - started
+
+
+def warm_up(
+    server: Server, key: str, bodies: list[bytes], *, concurrency: int, batch: int, limit_s: float
+) -> dict:
+    """Wait until every worker has loaded the registry (post_worker_init logs it), then send one
+    round of `concurrency` requests so connections and the rest of the path are warm too."""
+    started = time.perf_counter()
+    while True:
+        log_text = server.log_path.read_text(errors="replace")
+        loaded = {int(pid): float(s) for pid, s in LOADED.findall(log_text)}
+        if len(loaded) >= server.args.workers:
+            break
+        if server.process.poll() is not None:
+            raise SystemExit(f"{PROG}: gunicorn exited while loading:\n{server.log_tail()}")
+        if time.perf_counter() - started > limit_s:
+            raise SystemExit(f"{PROG}: the workers did not load the registry within {limit_s:.0f} s")
+        time.sleep(0.5)
+    loaded_s = time.perf_counter() - started
+    outcomes, round_s = drive(
+        server.port, key, bodies, clients=concurrency, seconds=limit_s, max_requests=concurrency,
+        batch=batch, timeout=limit_s,
+    )  # fmt: skip
+    bad = [o for o in outcomes if o.status != 200 or o.error]
+    if bad:
+        raise SystemExit(f"{PROG}: a warm-up request failed: {bad[0].status} {bad[0].error}")
+    return {
+        "warmup_s": round(loaded_s + round_s, 2),
+        "matcher_load_s_per_worker": sorted(round(v, 2) for v in loaded.values()),
+        "first_round_s": round(round_s, 2),
+    }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of `values`."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def summarise(outcomes: list[Outcome], wall_s: float, batch: int) -> dict:
+    ok = [o for o in outcomes if o.status == 200 and not o.error]
+    latencies_ms = [o.latency * 1000 for o in ok]
+    decisions = Counter()
+    for o in ok:
+        decisions.update(o.decisions or {})
+    errors = [o for o in outcomes if o not in ok]
+    first_errors = Counter(f"{o.status} {o.error[:120]}" for o in errors).most_common(5)
+
+    def ms(q):
+        value = percentile(latencies_ms, q)
+        return round(value, 1) if value is not None else None
+
+    return {
+        "requests": len(outcomes),
+        "ok": len(ok),
+        "errors": len(errors),
+        "server_errors": sum(1 for o in outcomes if o.status >= 500),
+        "client_errors": sum(1 for o in outcomes if 400 <= o.status < 500),
+        "no_answer": sum(1 for o in outcomes if o.status == 0),
+        "error_samples": [f"{n} x {text}" for text, n in first_errors],
+        "wall_s": round(wall_s, 2),
+        "p50_ms": ms(50),
+        "p95_ms": ms(95),
+        "p99_ms": ms(99),
+        "max_ms": round(max(latencies_ms), 1) if latencies_ms else None,
+        "mean_ms": round(sum(latencies_ms) / len(latencies_ms), 1) if latencies_ms else None,
+        "batches_per_s": round(len(ok) / wall_s, 2) if wall_s > 0 else None,
+        "documents_per_s": round(len(ok) * batch / wall_s, 1) if wall_s > 0 else None,
+        "decisions": dict(sorted(decisions.items())),
+    }
+
+
+# --- Profiling one batch in-process -------------------------------------------------------------
+
+
+def profile_one(key: str, body: bytes, *, top: int = 25) -> str:
+    """cProfile of one filter call through Django's test client in this process (after a warm call)."""
+    from django.test import Client
+
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+    def call():
+        response = client.post("/api/v1/filter", data=body, content_type="application/json", **headers)
+        if response.status_code != 200:
+            raise SystemExit(
+                f"{PROG}: profiled call answered {response.status_code}: {response.content[:300]!r}"
+            )
+
+    call()  # loads the matcher
+    call()
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    call()
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    return f"one batch in-process: {elapsed * 1000:.0f} ms\n{out.getvalue()}"
+
+
+# --- Report -------------------------------------------------------------------------------------
+
+
+def table(report: dict) -> str:
+    load = report["load"]
+    server = report["server"]
+    rows = [
+        ("registry", f"{report['registry']['documents']} documents in {report['registry']['works']} works"
+                     + (" (reused)" if report["registry"].get("reused") else
+                        f" ({report['registry']['fingerprint_s']} s fingerprints, "
+                        f"{report['registry']['insert_s']} s insert)")),
+        ("server", f"gunicorn {server['worker_class']} {server['workers']} workers"
+                   + (f" x {server['threads']} threads" if server["worker_class"] == "gthread" else "")),
+        ("warm-up (excluded)", f"{server['warmup_s']} s (matcher load per worker: "
+                               f"{server['matcher_load_s_per_worker']} s)"),
+        ("load", f"{report['clients']} clients, {load['requests']} batches of {report['batch']} "
+                 f"in {load['wall_s']} s"),
+        ("latency p50 / p95 / p99 / max", f"{load['p50_ms']} / {load['p95_ms']} / {load['p99_ms']} / "
+                                          f"{load['max_ms']} ms (target p99 < {TARGETS['p99_ms']} ms)"),
+        ("throughput", f"{load['batches_per_s']} batches/s, {load['documents_per_s']} documents/s"),
+        ("errors / 5xx", f"{load['errors']} / {load['server_errors']} (target 0 / 0)"),
+        ("decisions", load["decisions"]),
+        ("pool", report["pool"]),
+        ("memory", f"workers {server['memory']['worker_rss_mb']} MB RSS, "
+                   f"total {server['memory']['total_rss_mb']} MB"),
+        ("meets targets", report["meets_targets"]),
+    ]  # fmt: skip
+    if load["error_samples"]:
+        rows.append(("first errors", load["error_samples"]))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m tests.bench.{PROG}", description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000, help="registered documents")
+    parser.add_argument("--seconds", type=float, default=60, help="how long the load runs")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="stop after this many batches")
+    parser.add_argument("--batch", type=int, default=100, help="documents per filter call")
+    parser.add_argument("--pool", type=int, default=5000, help="distinct documents batches are drawn from")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--timeout", type=float, default=60, help="client timeout per request, seconds")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_LOAD_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--cache-url", default=os.environ.get("BENCH_LOAD_CACHE_URL", DEFAULT_CACHE_URL))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fresh", action="store_true", help="make the database and the registry again")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of one batch on stderr")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    if min(args.docs, args.clients, args.batch, args.workers, args.threads, args.max_requests) < 1:
+        parser.error("--docs, --clients, --batch, --workers, --threads and --max-requests must be at least 1")
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
+
+    seeding.ensure_servers(args.database_url, args.cache_url)
+    registry, registered, unregistered = prepare_registry(args)
+    key = create_builder_key()
+    pool, pool_kinds = build_pool(max(args.pool, args.batch), registered, unregistered, args.seed)
+    bodies = build_bodies(pool, count=64, batch=args.batch, seed=args.seed)
+    del registered, unregistered
+    from django.db import connections
+
+    connections.close_all()
+
+    profile = profile_one(key, bodies[0]) if args.profile else None
+    if profile:
+        print(profile, file=sys.stderr)
+
+    server = Server(args)
+    try:
+        log(f"starting gunicorn on 127.0.0.1:{server.port}")
+        start_s = server.start()
+        concurrency = args.workers * (args.threads if args.worker_class == "gthread" else 1)
+        warm = warm_up(server, key, bodies, concurrency=max(concurrency, args.clients), batch=args.batch,
+                       limit_s=1200)  # fmt: skip
+        log(f"warm after {warm['warmup_s']} s; {args.clients} clients for {args.seconds} s")
+        outcomes, wall_s = drive(
+            server.port, key, bodies, clients=args.clients, seconds=args.seconds,
+            max_requests=args.max_requests, batch=args.batch, timeout=args.timeout,
+        )  # fmt: skip
+        memory = server.memory_mb()
+    finally:
+        server.stop()
+    load = summarise(outcomes, wall_s, args.batch)
+    report = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "registry": registry,
+        "server": {
+            "worker_class": args.worker_class,
+            "workers": args.workers,
+            "threads": args.threads if args.worker_class == "gthread" else 1,
+            "start_s": round(start_s, 2),
+            **warm,
+            "memory": memory,
+        },
+        "clients": args.clients,
+        "batch": args.batch,
+        "pool": {"size": len(pool), **dict(sorted(pool_kinds.items()))},
+        "load": load,
+        "targets": TARGETS,
+    }
+    report["meets_targets"] = {
+        "p99_ms": load["p99_ms"] is not None and load["p99_ms"] < TARGETS["p99_ms"],
+        "errors": load["errors"] == 0,
+        "server_errors": load["server_errors"] == 0,
+    }
+    print(json.dumps(report, indent=2) if args.json else table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
