@@ -283,7 +283,8 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
     # its closing quote reads as an opener) must not swallow the rest of the text: the opener
     # alone becomes a token (strings) or is skipped (comments) and scanning resumes after it.
     # Once a scan from position p finds no closer, no later opener of that kind can find one
-    # either: these marks keep a text full of stray openers linear.
+    # either (nesting comments aside, where it is a safe approximation): these marks keep a text
+    # full of stray openers linear.
     open_block = n + 1
     open_triple_dq = n + 1
     open_triple_sq = n + 1
@@ -320,7 +321,11 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                 i = _skip_to_eol(buf, n, i)
                 continue
             if nxt == 42 and (flags & F_BLOCK_C):
-                j = -1 if i >= open_block else _skip_block(buf, n, i, 47, 42, 42, 47, (flags & F_BLOCK_NEST) != 0)
+                j = (
+                    -1
+                    if i >= open_block
+                    else _skip_block(buf, n, i, 47, 42, 42, 47, (flags & F_BLOCK_NEST) != 0)
+                )
                 if j < 0:
                     open_block = min(open_block, i)
                     j = i + 2

@@ -10,8 +10,16 @@ A query goes through three searches, cheapest and most certain first:
    for the threshold itself: at the threshold datasketch's optimum finds only about 45% of the
    pairs (14 bands of 9 rows at 0.7), while tuning for 0.5 (25 bands of 5 rows, 200 bytes a
    document) finds 99% of pairs at 0.7; the extra candidates cost only a verification each.
+   Code whose abstract channel carries little information (``EngineConfig.min_abstract_shingles``,
+   ``min_abstract_diversity``: a header of ``#define NAME number`` lines looks like every other)
+   is never a near-duplicate on its Jaccard alone; it goes on to step 3, which reads exact tokens.
 3. **snippet** — containment search over winnowing fingerprints (:mod:`dedup.snippets`),
-   skipping documents already reported by 1 or 2.
+   skipping documents already reported by 1 or 2, with the query's normal and flat readings
+   (:func:`dedup.fingerprint.flatten`). A document whose matched regions cover at least
+   ``whole_coverage`` of the tokens of both sides is reported as a **near-duplicate** with
+   ``basis="coverage"`` (a copy with lines inserted, deleted or moved, whose Jaccard fell below
+   the threshold); otherwise a snippet is reported only if its verified containment reaches
+   ``min_snippet_verified`` (weaker chains are shared idioms scattered through unrelated code).
 
 Storage is per *row* (an internal ``uint32`` document number, never reused): the doc id,
 signature, line count and kind live in growable numpy arrays, and every document's shingles in

@@ -22,8 +22,10 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    into runs that advance in the same order on both sides, allowing gaps from small edits (a
    renamed identifier or a changed literal breaks the k-grams that contain it). A run is reported
    only if the union of its k-grams covers at least ``min_chars`` non-whitespace characters of
-   the query. Line ranges run from the first line of the first k-gram to the last line of the
-   last one, on both sides.
+   the query, and only if its fingerprints are not mostly repeats of a few hashes (a table of
+   ``0,`` rows chains along any diagonal of another). Line ranges run from the first line of the
+   first k-gram to the last line of the last one, on both sides. Each hit also reports how many
+   tokens its k-grams cover on both sides, for the matcher's whole-document coverage rule.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ WINNOW_COLUMNS = ("hash", "token", "line_start", "line_end", "char_start", "char
 H, TOK, L0, L1, C0, C1 = range(6)
 
 MAX_DF_FRACTION = 1e-4
+# a chain whose fingerprints are mostly repeats of a few hashes is not reported (see search_batch)
+MIN_DISTINCT_SHARE = 0.25
 
 
 def winnow(
@@ -181,7 +185,9 @@ def chain_hits(
     new = np.ones(n, bool)
     if n > 1:
         new[1:] = (args[0][1:] != args[0][:-1]) | (args[1][1:] != args[1][:-1])
-    blk = np.maximum.accumulate(np.where(new, np.arange(n, dtype=np.int64), 0)) if n else np.zeros(0, np.int64)
+    blk = (
+        np.maximum.accumulate(np.where(new, np.arange(n, dtype=np.int64), 0)) if n else np.zeros(0, np.int64)
+    )
     return _chain_kernel(*args, blk, int(max_gap), int(max_drift), int(lookback))
 
 
@@ -396,8 +402,13 @@ class SnippetIndex:
                 groups.append([m])
             for g in groups:
                 allm = np.concatenate(g)
-                if _union_chars(qrow[allm, C0], qrow[allm, C1]) >= self.min_chars:
-                    chains.setdefault(key, []).append(allm)
+                if _union_chars(qrow[allm, C0], qrow[allm, C1]) < self.min_chars:
+                    continue
+                # a run of one repeated k-gram ("0, 0, 0," rows of a table) chains along any
+                # diagonal of another such run: most of a real copy's fingerprints are distinct
+                if len(np.unique(qrow[allm, H])) < MIN_DISTINCT_SHARE * len(allm):
+                    continue
+                chains.setdefault(key, []).append(allm)
         starts = np.concatenate([[0], np.cumsum(sizes)])
         for (qi, row), member_list in chains.items():
             allm = np.concatenate(member_list)

@@ -68,7 +68,8 @@ def _links(request: Request, job: ScanJob) -> dict:
 class JobOutput(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
-    source = serializers.ChoiceField(choices=ScanJob.Source.choices)
+    # A plain string (not an enum) so the schema's enum names do not collide with Work.source.
+    source = serializers.CharField(help_text="jsonl, archive or samples.")
     status = serializers.ChoiceField(choices=ScanJob.Status.choices)
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     total = serializers.IntegerField()
@@ -85,6 +86,11 @@ class JobOutput(serializers.Serializer):
     webhook_status = serializers.CharField()
     error = serializers.CharField()
     links = serializers.DictField(child=serializers.CharField())
+
+
+@extend_schema_serializer(component_name="ScanJobList")
+class JobListOutput(serializers.Serializer):
+    results = JobOutput(many=True)
 
 
 def job_data(request: Request, job: ScanJob) -> dict:
@@ -168,9 +174,7 @@ class ScanListApi(_ScanApi):
                 attrs["samples"] = items.validated_data
             return attrs
 
-    @extend_schema(
-        operation_id="scans_list", summary="List scans", responses={200: JobOutput(many=True)}, tags=TAGS
-    )
+    @extend_schema(operation_id="scans_list", summary="List scans", responses={200: JobListOutput}, tags=TAGS)
     def get(self, request: Request) -> Response:
         jobs = selectors.scan_list(principal=request.user)[:100]
         return Response({"results": [job_data(request, job) for job in jobs]})

@@ -46,7 +46,7 @@ from registry.apikeys.permissions import HasScope
 from registry.preferences import selectors as preference_selectors
 from registry.preferences import vocabulary
 from registry.preferences.services import preference_set
-from registry.works import fingerprint_uploads, selectors, services
+from registry.works import api_errors, fingerprint_uploads, selectors, services
 from registry.works.api_serializers import (
     EngineParamsOutput,
     FingerprintRegisterInput,
@@ -60,23 +60,15 @@ from registry.works.api_serializers import (
 )
 from registry.works.archives import format_size, is_archive_name
 from registry.works.models import Document, Work
-from registry.works.validation import normalise_licence
 
 # How much bigger than the text itself a JSON body may be: JSON escapes a control character
 # as six bytes (\u0001), so this covers any text under the text limit however it is escaped.
 JSON_ESCAPE_FACTOR = 6
 # Multipart framing and the metadata fields around the file.
 MULTIPART_OVERHEAD = 1024 * 1024
-# Fingerprints are a few times smaller than a repository archive's unpacked text.
+# A fingerprint upload is about five times the size of the source it describes (every shingle
+# and winnowing hash, in base64), so 64 MB registers about 13 MB of source in one work.
 DEFAULT_MAX_FINGERPRINT_BODY_BYTES = 64 * 1024 * 1024
-
-
-class ApiError(Exception):
-    """An error answer in the API's shape, raised from anywhere inside a view."""
-
-    def __init__(self, code: ErrorCode, detail: str, **extra):
-        super().__init__(detail)
-        self.code, self.detail, self.extra = code, detail, extra
 
 
 class IsAuthor(HasScope("author")):
@@ -95,93 +87,15 @@ class AuthorApiView(ApiView):
     permission_classes = [IsAuthor]
 
     def handle_exception(self, exc):
-        if isinstance(exc, ApiError):
+        if isinstance(exc, api_errors.ApiError):
             return error_response(exc.code, exc.detail, **exc.extra)
         return super().handle_exception(exc)
-
-
-# --- mapping the services' errors -------------------------------------------------------------
-
-
-def _messages(exc: DjangoValidationError, default_field: str) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            field: [str(m) for m in DjangoValidationError(errs).messages]
-            for field, errs in exc.error_dict.items()
-        }
-    return {default_field: [str(m) for m in exc.messages]}
-
-
-def _invalid(exc: DjangoValidationError, default_field: str = "non_field_errors") -> ApiError:
-    errors = _messages(exc, default_field)
-    return ApiError(ErrorCode.INVALID, f"The request has invalid fields: {', '.join(errors)}.", errors=errors)
-
-
-# ArchiveError carries only its message (registry/works/archives.py), so the reason a program
-# can branch on is read from it here; tests/registry/works/test_api.py pins each one.
-_ARCHIVE_REASONS = (
-    ("absolute path", "absolute_path"),
-    ("leaves its folder", "path_traversal"),
-    ("link", "link"),
-    ("special file", "special_file"),
-    ("zip bomb", "compression_ratio"),
-    ("unpacks to", "unpacked_too_large"),
-    ("files; the limit is", "too_many_files"),
-    ("larger than its header says", "size_mismatch"),
-    ("corrupt", "corrupt"),
-)
-
-
-def _archive_reason(message: str) -> str:
-    return next((reason for needle, reason in _ARCHIVE_REASONS if needle in message), "rejected")
-
-
-def _upload_error(exc: DjangoValidationError, *, field: str, name: str, archive: bool) -> ApiError:
-    """The API error for a `prepare_text` / `prepare_file` / `prepare_archive` ValidationError."""
-    code = getattr(exc, "code", None)
-    detail = " ".join(exc.messages)
-    errors = {field: list(exc.messages)}
-    if code == "too_large":
-        big = ErrorCode.TEXT_TOO_LARGE if field == "text" else ErrorCode.FILE_TOO_LARGE
-        return ApiError(big, detail, errors=errors)
-    if code == "binary":
-        return ApiError(ErrorCode.BINARY_FILE, detail, errors=errors)
-    if code == "archive_empty":
-        return ApiError(ErrorCode.ARCHIVE_REJECTED, detail, reason="no_text_files", errors=errors)
-    if code == "archive":
-        if not is_archive_name(name):
-            return ApiError(ErrorCode.UNSUPPORTED_ARCHIVE, detail, errors=errors)
-        if detail.startswith("The archive is "):  # over MAX_ARCHIVE_BYTES, before it was opened
-            return ApiError(ErrorCode.FILE_TOO_LARGE, detail, errors=errors)
-        return ApiError(ErrorCode.ARCHIVE_REJECTED, detail, reason=_archive_reason(detail), errors=errors)
-    return _invalid(exc, field)
-
-
-def _check_body_size(request: Request, limit: int, code: ErrorCode, what: str) -> None:
-    """Refuse a body over `limit` from its Content-Length, before reading any of it."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit:
-        raise ApiError(
-            code, f"The {what} is {format_size(length)}; the limit is {format_size(limit)}.", limit=limit
-        )
 
 
 def _validated(serializer_class, data, **kwargs):
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _licence(value: str) -> str:
-    try:
-        return normalise_licence(value)
-    except DjangoValidationError as exc:
-        raise ApiError(
-            ErrorCode.INVALID_LICENCE, " ".join(exc.messages), errors={"licence": exc.messages}
-        ) from None
 
 
 def _include(request: Request) -> set[str]:
@@ -330,21 +244,21 @@ class WorksApi(AuthorApiView):
     def post(self, request: Request) -> Response:
         limits = settings.REGISTRY
         if request.content_type.startswith("multipart/"):
-            _check_body_size(
+            api_errors.check_body_size(
                 request,
                 max(limits["MAX_ARCHIVE_BYTES"], limits["MAX_FILE_BYTES"]) + MULTIPART_OVERHEAD,
                 ErrorCode.FILE_TOO_LARGE,
                 "upload",
             )
         else:
-            _check_body_size(
+            api_errors.check_body_size(
                 request,
                 JSON_ESCAPE_FACTOR * limits["MAX_TEXT_BYTES"] + MULTIPART_OVERHEAD,
                 ErrorCode.PAYLOAD_TOO_LARGE,
                 "request body",
             )
         data = _validated(WorkRegisterInput, request.data)
-        licence = _licence(data["licence"])
+        licence = api_errors.licence_or_error(data["licence"])
         prepared, source = self._prepare(data)
         try:
             work = services.work_register(
@@ -361,14 +275,14 @@ class WorksApi(AuthorApiView):
                 preferences=data.get("preferences") or None,
             )
         except DjangoValidationError as exc:
-            raise _invalid(exc) from None
+            raise api_errors.invalid(exc) from None
         return Response(WorkOutput(work_data(work)).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _prepare(data: dict):
         text, upload = data.get("text") or "", data.get("file")
         if text.strip() and upload:
-            raise ApiError(
+            raise api_errors.ApiError(
                 ErrorCode.INVALID,
                 "Send a text or a file, not both.",
                 errors={"non_field_errors": ["Send a text or a file, not both."]},
@@ -377,14 +291,14 @@ class WorksApi(AuthorApiView):
             message = "Send a text (JSON) or upload a file or archive (multipart, field 'file')."
             if text:  # only whitespace: the service's own words
                 message = "The text is empty."
-            raise ApiError(
+            raise api_errors.ApiError(
                 ErrorCode.INVALID, "The request has invalid fields: text.", errors={"text": [message]}
             )
         if upload is None:
             try:
                 return services.prepare_text(text=text, name=data["name"] or "text"), Work.Source.TEXT
             except DjangoValidationError as exc:
-                raise _upload_error(exc, field="text", name="", archive=False) from None
+                raise api_errors.upload_error(exc, field="text", name="", archive=False) from None
         name = upload.name or "upload"
         archive = data.get("source") == "archive" or (not data.get("source") and is_archive_name(name))
         try:
@@ -399,7 +313,7 @@ class WorksApi(AuthorApiView):
                 )
             return services.prepare_file(name=name, data=upload.read()), Work.Source.FILE
         except DjangoValidationError as exc:
-            raise _upload_error(exc, field="file", name=name, archive=archive) from None
+            raise api_errors.upload_error(exc, field="file", name=name, archive=archive) from None
 
 
 class WorkApi(AuthorApiView):
@@ -447,15 +361,17 @@ class FingerprintsApi(AuthorApiView):
         tags=["works"],
     )
     def post(self, request: Request) -> Response:
-        _check_body_size(request, max_fingerprint_body_bytes(), ErrorCode.PAYLOAD_TOO_LARGE, "request body")
+        api_errors.check_body_size(
+            request, max_fingerprint_body_bytes(), ErrorCode.PAYLOAD_TOO_LARGE, "request body"
+        )
         data = _validated(FingerprintRegisterInput, request.data)
-        licence = _licence(data["licence"])
+        licence = api_errors.licence_or_error(data["licence"])
         documents = []
         for i, doc in enumerate(data["documents"]):
             try:
                 blob = base64.b64decode(doc["fingerprint"], validate=True)
             except (binascii.Error, ValueError):
-                raise ApiError(
+                raise api_errors.ApiError(
                     ErrorCode.INVALID_FINGERPRINT,
                     f"{doc['path']}: the fingerprint is not valid base64.",
                     path=doc["path"],
@@ -482,14 +398,18 @@ class FingerprintsApi(AuthorApiView):
             extra = {"path": exc.path}
             if exc.parameter is not None:
                 extra.update(parameter=exc.parameter, expected=exc.expected, got=exc.got)
-            raise ApiError(ErrorCode(exc.code), str(exc), **extra) from None
+            raise api_errors.ApiError(ErrorCode(exc.code), str(exc), **extra) from None
         except DjangoValidationError as exc:
-            raise _invalid(exc) from None
+            raise api_errors.invalid(exc) from None
         return Response(WorkOutput(work_data(work)).data, status=status.HTTP_201_CREATED)
 
 
 def max_fingerprint_body_bytes() -> int:
-    return settings.REGISTRY.get("MAX_FINGERPRINT_UPLOAD_BYTES", DEFAULT_MAX_FINGERPRINT_BODY_BYTES)
+    """REGISTRY["MAX_FINGERPRINT_UPLOAD_BYTES"] if set, else the API's body limit for every endpoint."""
+    conf = settings.REGISTRY
+    return conf.get("MAX_FINGERPRINT_UPLOAD_BYTES") or conf.get(
+        "API_MAX_BODY_BYTES", DEFAULT_MAX_FINGERPRINT_BODY_BYTES
+    )
 
 
 def engine_params() -> dict:
@@ -526,7 +446,7 @@ class _PreferencesApi(AuthorApiView):
         try:
             recorded = preference_set(owner=request.user, work=work, values=data["values"], note=data["note"])
         except DjangoValidationError as exc:
-            raise _invalid(exc, "values") from None
+            raise api_errors.invalid(exc, "values") from None
         body = _preferences_data(owner=request.user, work=work)
         body["recorded"] = [statement_dict(s) for s in recorded]
         return Response(PreferencesOutput(body).data)

@@ -93,13 +93,17 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
     wanted = {"database_url": args.database_url, "docs": args.docs, "seed": args.seed}
     if not fresh and record_path.exists():
         record = json.loads(record_path.read_text())
-        if {k: record.get(k) for k in wanted} == wanted and seeding.registered_count() == record["registry"][
-            "documents"
-        ]:
+        if (
+            {k: record.get(k) for k in wanted} == wanted
+            and seeding.registered_count() == record["registry"]["documents"]
+            and seeding.stored_fingerprints_fit()
+        ):
             log(f"reusing the registry in {args.database_url} ({record['registry']['documents']} documents)")
             return {**record["registry"], "reused": True}, registered, unregistered
     if not fresh:
-        # Something else is in there (another size, or an interrupted run): start again.
+        # Something else is in there (another size, an interrupted run, fingerprints the engine
+        # no longer reads): start again.
+        log("the kept registry does not fit this run; making it again")
         from django.db import connections
 
         connections.close_all()
@@ -518,7 +522,9 @@ def profile_one(key: str, body: bytes, *, top: int = 25) -> str:
     profiler.disable()
     elapsed = time.perf_counter() - started
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
     return f"one batch in-process: {elapsed * 1000:.0f} ms\n{out.getvalue()}"
 
 

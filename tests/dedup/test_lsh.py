@@ -104,7 +104,9 @@ def test_the_index_costs_at_most_256_bytes_a_document():
     assert lsh.nbytes / 2000 <= 256
 
 
-@pytest.mark.parametrize(("seed", "num_perm", "threshold"), [(1, 128, 0.5), (7, 64, 0.7), (2**32 - 1, 16, 0.3)])
+@pytest.mark.parametrize(
+    ("seed", "num_perm", "threshold"), [(1, 128, 0.5), (7, 64, 0.7), (2**32 - 1, 16, 0.3)]
+)
 def test_the_datasketch_path_wraps_affine32_signatures_and_finds_copies(seed, num_perm, threshold):
     from datasketch import LeanMinHash
 

@@ -232,9 +232,13 @@ def test_a_snippet_after_an_unclosed_comment_or_template_is_found(head, language
 
 def _defines(prefix, seed, n=80):
     rng = np.random.default_rng(seed)
-    return "\n".join(f"#define {prefix}_{w}_{i} {rng.integers(0, 1 << 16)}" for i, w in enumerate(
-        rng.choice(["FLAG", "MODE", "LIMIT", "MASK", "TYPE"], n)
-    )) + "\n"
+    return (
+        "\n".join(
+            f"#define {prefix}_{w}_{i} {rng.integers(0, 1 << 16)}"
+            for i, w in enumerate(rng.choice(["FLAG", "MODE", "LIMIT", "MASK", "TYPE"], n))
+        )
+        + "\n"
+    )
 
 
 @pytest.mark.parametrize(

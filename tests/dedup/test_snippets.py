@@ -78,3 +78,32 @@ def test_a_removed_document_is_not_found():
     assert len(index.search(_fps(*big))) == 1
     index.remove(0)
     assert index.search(_fps(*big)) == []
+
+
+@pytest.mark.parametrize("repeats", [0, 10, 300])
+def test_chaining_crosses_a_fingerprint_repeated_at_many_places_of_the_document(repeats):
+    # query positions 0, 5, 10 copy document positions 0, 5, 10; the fingerprint at query
+    # position 5 also occurs at `repeats` far-away places of the document (a repeated line)
+    from dedup.snippets import chain_hits
+
+    block = [5] + [1000 + r for r in range(repeats)]
+    qtok = np.array([0] + [5] * len(block) + [10])
+    dtok = np.array([0] + block + [10])
+    qc0, qc1 = qtok * 4, qtok * 4 + 20
+    score, prev = chain_hits(np.zeros(len(qtok)), qtok, dtok, qc0, qc1, max_gap=36, max_drift=18)
+    last = len(qtok) - 1
+    assert prev[last] == 1 and prev[1] == 0  # the chain runs 0 -> 5 -> 10
+    assert score[last] == 60
+
+
+def test_a_run_of_one_repeated_kgram_is_not_a_snippet():
+    from dedup.config import EngineConfig
+    from dedup.fingerprint import fingerprint
+    from dedup.matcher import Matcher
+
+    config = EngineConfig()
+    table = "static const int alice_table[] = {\n" + "    0,\n" * 300 + "};\nint alice(void) { return 1; }\n"
+    m = Matcher(config)
+    m.add(1, fingerprint(table, kind="code", language="c", config=config))
+    bob = "int bob_values[] = {\n" + "  0,\n" * 120 + "};\n"
+    assert m.query(fingerprint(bob, kind="code", language="c", config=config)) == []
