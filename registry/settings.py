@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     # The docs pages load their JavaScript from drf-spectacular-sidecar, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Two models have a "source" choice set; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "WorkSourceEnum": "registry.works.models.Work.Source",
+        "ScanSourceEnum": "registry.scans.models.ScanJob.Source",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.postprocess",  # the error shape and codes on every operation

@@ -71,7 +71,8 @@ class JobOutput(serializers.Serializer):
     # A plain string (not an enum) so the schema's enum names do not collide with Work.source.
     source = serializers.CharField(help_text="jsonl, archive or samples.")
     status = serializers.ChoiceField(choices=ScanJob.Status.choices)
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    # The organisation's slug; a plain CharField so the schema knows its type.
+    organisation = serializers.CharField(source="organisation.slug", read_only=True, allow_null=True, default=None)
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     failed = serializers.IntegerField()

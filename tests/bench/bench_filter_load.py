@@ -90,7 +90,7 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
     log("reading the corpus")
     registered, unregistered = seeding.load_corpus(args.docs, args.seed, unregistered_min=3000)
     record_path = _seed_record_path()
-    wanted = {"database_url": args.database_url, "docs": args.docs, "seed": args.seed}
+    wanted = {"database_url": args.database_url, "docs": len(registered), "seed": args.seed}
     if not fresh and record_path.exists():
         record = json.loads(record_path.read_text())
         if (

@@ -61,7 +61,8 @@ def test_the_docs_page_loads_nothing_from_another_site(client, db):
     assert response.status_code == 200
     html = response.content.decode()
     assert _external_references(html) == []
-    assert "cdn" not in html.lower()
+    # No CDN host named anywhere (a nonce is random text, so match a host name, not a substring).
+    assert not re.search(r"cdn[\w.-]*\.(?:com|net|org|io)", html, re.I)
     scripts = re.findall(r"""src=["'](/static/[^"']+)["']""", html)
     assert scripts, "Swagger UI's scripts should come from our static files"
     for path in scripts:
