@@ -115,7 +115,9 @@ def _as_sigs(sigs: np.ndarray, num_perm: int) -> np.ndarray:
 def _unique_pairs(qidx: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(qidx) == 0:
         return np.empty(0, np.int64), np.empty(0, np.uint32)
-    packed = np.unique((qidx.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64))
+    # sort and drop repeats: numpy 2.4's np.unique takes a much slower hash-table path for integers
+    packed = np.sort((qidx.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint64))
+    packed = packed[np.concatenate(([True], packed[1:] != packed[:-1]))]
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 

@@ -178,38 +178,76 @@ class Matcher:
         Raises:
             ParameterMismatchError: ``fp`` was computed with other parameters than the config.
         """
-        check_compatible(fp, self.config)
-        self.remove(doc_id)
-        row = self._doc.n
-        if row >= 2**32 - 2:
+        self.add_batch([doc_id], [fp])
+
+    def add_batch(self, doc_ids: Sequence[int], fps: Sequence[Fingerprint]) -> None:
+        """Register many fingerprints at once: :meth:`add` for each pair, in order (a doc id
+        given twice keeps its last fingerprint), but one append and at most one merge per
+        structure instead of one per document.
+
+        Raises:
+            ParameterMismatchError: a fingerprint was computed with other parameters; nothing
+                is added then.
+            ValueError: ``doc_ids`` and ``fps`` differ in length.
+        """
+        if len(doc_ids) != len(fps):
+            raise ValueError(f"got {len(doc_ids)} doc ids for {len(fps)} fingerprints")
+        for fp in fps:
+            check_compatible(fp, self.config)
+        if not len(fps):
+            return
+        ids = np.array([int(d) for d in doc_ids], np.int64)
+        # the last occurrence of a repeated doc id wins, as with add() called in order
+        _, last = np.unique(ids[::-1], return_index=True)
+        pick = np.sort(len(ids) - 1 - last)
+        if len(pick) != len(ids):
+            ids, fps = ids[pick], [fps[i] for i in pick.tolist()]
+        self._remove_ids(ids)
+        n = len(ids)
+        row0 = self._doc.n
+        if row0 + n >= 2**32 - 2:
             raise ValueError("the registry is full (2**32 - 2 rows); save and load it to compact")
-        self._doc.append(int(doc_id))
-        self._state.append(1)
-        self._lines.append(fp.num_lines)
-        self._chars.append(fp.num_chars)
-        self._tokens.append(fp.num_tokens)
-        self._low_info.append(self._is_low_info(fp))
-        self._kind.append(_KINDS.index(fp.kind))
-        self._sigs.append(fp.signature.hashvalues)
-        shingles = np.asarray(fp.shingles, np.uint32)
-        self._sh.extend(shingles)
-        self._sh_off.append(self._sh_off.view[-1] + len(shingles))
-        self._ids.add(np.array([int(doc_id)], np.int64).view(np.uint64), row=np.array([row], np.uint32))
-        if fp.num_tokens:
-            self._exact.add(np.array([_digest_key(fp.exact_hash)], np.uint64), row=np.array([row], np.uint32))
-            self._lsh.add(np.array([row]), fp.signature.hashvalues[None, :])
-            self._snippets.add(row, fp.winnow)
-        self._live += 1
+        rows = np.arange(row0, row0 + n, dtype=np.int64)
+        shingles = [np.asarray(fp.shingles, np.uint32) for fp in fps]
+        sh_len = np.array([len(x) for x in shingles], np.int64)
+        self._doc.extend(ids)
+        self._state.extend(np.ones(n, np.uint8))
+        self._lines.extend(np.array([fp.num_lines for fp in fps], np.uint32))
+        self._chars.extend(np.array([fp.num_chars for fp in fps], np.uint32))
+        self._tokens.extend(np.array([fp.num_tokens for fp in fps], np.uint32))
+        self._low_info.extend(np.array([self._is_low_info(fp) for fp in fps], np.bool_))
+        self._kind.extend(np.array([_KINDS.index(fp.kind) for fp in fps], np.uint8))
+        sigs = np.stack([fp.signature.hashvalues for fp in fps]).astype(np.uint32)
+        self._sigs.extend(sigs)
+        self._sh.extend(np.concatenate(shingles) if n else np.empty(0, np.uint32))
+        self._sh_off.extend(self._sh_off.view[-1] + np.cumsum(sh_len))
+        self._ids.add(ids.view(np.uint64), row=rows.astype(np.uint32))
+        # an empty document is registered (its id is known) but never matches anything
+        nz = np.array([fp.num_tokens > 0 for fp in fps], bool)
+        if nz.any():
+            nzi = np.flatnonzero(nz).tolist()
+            keys = np.array([_digest_key(fps[i].exact_hash) for i in nzi], np.uint64)
+            self._exact.add(keys, row=rows[nz].astype(np.uint32))
+            self._lsh.add(rows[nz], sigs[nz])
+            self._snippets.add_batch(rows[nz], [fps[i].winnow for i in nzi])
+        self._live += n
 
     def remove(self, doc_id: int) -> None:
         """Unregister ``doc_id``; an unknown id is a no-op."""
-        row = self._row_of(doc_id)
-        if row is None:
+        self._remove_ids(np.array([int(doc_id)], np.int64))
+
+    def _remove_ids(self, ids: np.ndarray) -> None:
+        """Tombstone the live rows of ``ids`` (int64); unknown ids are ignored."""
+        if self._live == 0:
             return
-        self._state.arr[row] = 2
-        self._lsh.remove(np.array([row]))
-        self._snippets.remove(row)
-        self._live -= 1
+        _, _, cols, _ = self._ids.lookup(ids.view(np.uint64), alive=self._alive())
+        rows = np.unique(cols["row"].astype(np.int64))
+        if len(rows) == 0:
+            return
+        self._state.arr[rows] = 2
+        self._lsh.remove(rows)
+        self._snippets.remove_batch(rows)
+        self._live -= len(rows)
 
     def _is_low_info(self, fp: Fingerprint) -> bool:
         """Too little structure for the abstract channel alone to call two files copies.

@@ -109,7 +109,20 @@ def add_commands(commands, fmt) -> None:
         formatter_class=fmt,
     )
     flt.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders, .jsonl or .parquet files")
-    flt.add_argument("--snapshot", required=True, metavar="DIR", help="a snapshot from 'snapshot pull'")
+    source = flt.add_mutually_exclusive_group(required=True)
+    source.add_argument("--snapshot", metavar="DIR", help="decide offline with a snapshot ('snapshot pull')")
+    source.add_argument(
+        "--server",
+        metavar="URL",
+        help="decide through the registry's filter API instead (key from --key-env); the same "
+        "decisions as --snapshot, for comparing the two or for small corpora",
+    )
+    flt.add_argument(
+        "--key-env",
+        default=API_KEY_ENV,
+        metavar="NAME",
+        help="with --server: the environment variable holding the API key (default: REGISTRY_API_KEY)",
+    )
     flt.add_argument("--purpose", required=True, help="the intended use, e.g. train-genai")
     flt.add_argument("--kept", required=True, metavar="FILE", help="kept records (.jsonl, or .parquet)")
     flt.add_argument("--dropped", required=True, metavar="FILE", help="dropped records (.jsonl, or .parquet)")
@@ -147,6 +160,16 @@ def run(args: argparse.Namespace) -> int:
         return _info(args)
     except SnapshotError as exc:
         raise _usage(str(exc)) from None
+    except Exception as exc:
+        from dedup.client import RegistryError
+
+        if not isinstance(exc, RegistryError):
+            raise
+        # A refusal of the request itself (bad key, unknown purpose) is bad input; no answer or
+        # a server error is a failure while working.
+        if exc.status is not None and 400 <= exc.status < 500:
+            raise _usage(f"the registry refused the request: {exc}") from None
+        raise OSError(f"the registry did not answer: {exc}") from None
 
 
 # --- snapshot info / merge --------------------------------------------------------------------
@@ -379,11 +402,67 @@ def _worker_decide(job: tuple[list, str]) -> list[dict]:
     return [v.to_dict() for v in _WORKER_SNAPSHOT.decide_batch(items, purpose)]
 
 
+class _RemoteDecider:
+    """Decides through the registry's `POST /api/v1/filter` (``--server``) instead of a snapshot.
+
+    It stands in for a `Snapshot` in `_filter`, so both paths write the same kept, dropped and
+    report files and can be compared record by record.
+    """
+
+    kind = "server"
+
+    def __init__(self, server: str, key: str):
+        from dedup.client import Client
+
+        self.client = Client(server, key)
+        self.path = server
+        self.version = None
+
+    def check_purpose(self, purpose: str) -> None:
+        pass  # the server answers an unknown purpose with 400 unknown_purpose
+
+    def decide_batch(self, items, purpose: str) -> list[dict]:
+        documents = [
+            {
+                k: v
+                for k, v in (
+                    ("text", item.text),
+                    ("language", item.language),
+                    ("url", item.url),
+                    ("repository", item.repository),
+                    ("kind", item.kind),
+                )
+                if v is not None
+            }
+            for item in items
+        ]
+        answers = self.client.filter(documents, purpose)
+        return [{"decision": r["decision"], "reasons": r["reasons"]} for r in answers]
+
+
+def _open_decider(args: argparse.Namespace):
+    if args.server:
+        import os
+
+        key = os.environ.get(args.key_env)
+        if not key:
+            raise _usage(f"set the API key in the environment variable {args.key_env} (see --key-env)")
+        return _RemoteDecider(args.server, key)
+    from dedup.snapshot import Snapshot
+
+    return Snapshot.open(args.snapshot)
+
+
 def _verdicts(snap, args, pairs: Iterator[tuple[dict, Record]]) -> Iterator[tuple[dict, Record, dict]]:
     def chunks():
         while batch := list(islice(pairs, CHUNK)):
             yield batch, [_item(obj, r, args) for obj, r in batch]
 
+    if isinstance(snap, _RemoteDecider):
+        for batch, items in chunks():
+            for (obj, record), verdict in zip(batch, snap.decide_batch(items, args.purpose), strict=True):
+                yield obj, record, verdict
+        return
     if args.jobs == 1:
         for batch, items in chunks():
             for (obj, record), verdict in zip(batch, snap.decide_batch(items, args.purpose), strict=True):
@@ -404,11 +483,9 @@ def _verdicts(snap, args, pairs: Iterator[tuple[dict, Record]]) -> Iterator[tupl
 
 
 def _filter(args: argparse.Namespace) -> int:
-    from dedup.snapshot import Snapshot
-
     if args.jobs < 1:
         raise _usage("--jobs must be at least 1")
-    snap = Snapshot.open(args.snapshot)
+    snap = _open_decider(args)
     snap.check_purpose(args.purpose)
     if snap.kind == DELTA:
         raise _usage(f"{args.snapshot} is a delta; merge it into a full snapshot with 'snapshot merge'")
@@ -436,7 +513,8 @@ def _filter(args: argparse.Namespace) -> int:
             row = dict(obj)
             if decision != "allow" or verdict["reasons"]:  # allowed, but it matched registered works
                 row["_registry"] = {"decision": decision, "purpose": args.purpose, **_compact(verdict)}
-                row["_registry"]["snapshot_version"] = snap.version
+                if snap.version is not None:
+                    row["_registry"]["snapshot_version"] = snap.version
             for reason in verdict["reasons"]:
                 w = reason["work"]
                 entry = works.setdefault(
@@ -454,7 +532,8 @@ def _filter(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     read = kept + dropped
     report = {
-        "snapshot": {"path": str(snap.path), "version": snap.version},
+        "snapshot": {"path": str(snap.path), "version": snap.version} if not args.server else None,
+        "server": args.server,
         "purpose": args.purpose,
         "attribute_as": args.attribute_as,
         "inputs": list(args.inputs),

@@ -35,14 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings
 
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised only without numba
-    njit = None
-
 __all__ = [
+    "HIT_BUDGET",
+    "MAX_CANDIDATES",
     "WINNOW_COLUMNS",
     "SnippetHit",
     "SnippetIndex",
@@ -57,6 +55,16 @@ H, TOK, L0, L1, C0, C1 = range(6)
 MAX_DF_FRACTION = 1e-4
 # a chain whose fingerprints are mostly repeats of a few hashes is not reported (see search_batch)
 MIN_DISTINCT_SHARE = 0.25
+# Per query, only the documents with the most promising hits are chained: the ``MAX_CANDIDATES``
+# whose informative hits could cover the most query characters (the union of the query spans of
+# the distinct fingerprints they share). A hash just under the boilerplate limit otherwise drags
+# every document holding it into the chaining, for every query that has it; 64 is far above the
+# number of places one snippet is copied from in practice. A document beyond the cap is missed
+# only if 64 others share more of the query than it does.
+MAX_CANDIDATES = 64
+# Postings expanded at once by search_batch; larger batches are cut (never a query), which keeps
+# memory flat: each posting costs about 100 bytes across the temporary arrays.
+HIT_BUDGET = 4_000_000
 
 
 def winnow(
@@ -153,7 +161,134 @@ def _chain_py(group, qtok, dtok, qc0, qc1, blk, max_gap, max_drift, lookback):
     return score, prev
 
 
-_chain_kernel = njit(cache=False, nogil=True)(_chain_py) if njit is not None else _chain_py
+_chain_kernel = _jit(_chain_py) if USE_NUMBA else _chain_py
+
+
+def _pieces_py(by_score, prev, qc0, qc1, min_chars):
+    """Greedy pieces: walk chains from their ends, best score first, each hit used once.
+
+    Returns ``(piece_of, piece_end)``: the piece of each hit (-1 if none) and the end hit of each
+    piece kept (covering at least ``min_chars`` query characters), pieces numbered best first.
+    """
+    n = len(prev)
+    used = np.zeros(n, np.bool_)
+    piece_of = np.full(n, -1, np.int64)
+    piece_end = np.empty(len(by_score), np.int64)
+    buf = np.empty(n, np.int64)
+    kept = 0
+    for t in range(len(by_score)):
+        i = by_score[t]
+        if used[i]:
+            continue
+        cnt = 0
+        j = i
+        while j >= 0 and not used[j]:
+            buf[cnt] = j
+            cnt += 1
+            j = prev[j]
+        # union of the members' query spans; along a chain both ends only grow
+        total = 0
+        end = -1
+        for u in range(cnt - 1, -1, -1):
+            k = buf[u]
+            used[k] = True
+            if qc1[k] <= end:
+                continue
+            total += qc1[k] - max(qc0[k], end)
+            end = qc1[k]
+        if total >= min_chars:
+            for u in range(cnt):
+                piece_of[buf[u]] = kept
+            piece_end[kept] = i
+            kept += 1
+    return piece_of, piece_end[:kept]
+
+
+_pieces_kernel = _jit(_pieces_py) if USE_NUMBA else _pieces_py
+
+
+def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, out):
+    """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``.
+
+    ``stamp`` (one slot per row, -1 initially) remembers the last ``t`` that counted a row; a row
+    lies in one segment only, so the same ``stamp`` serves every segment.
+    """
+    for u in range(len(sel)):
+        t = sel[u]
+        for p in range(lo[t], hi[t]):
+            r = seg_rows[p]
+            if r < len(alive) and alive[r] and stamp[r] != t:
+                stamp[r] = t
+                out[t] += 1
+
+
+def _row_present_py(seg_rows, lo, hi, fps, rows, out):
+    """``out[u] |=`` whether ``rows[u]`` is among ``seg_rows[lo[fps[u]]:hi[fps[u]]]``."""
+    for u in range(len(fps)):
+        if out[u]:
+            continue
+        t = fps[u]
+        for p in range(lo[t], hi[t]):
+            if seg_rows[p] == rows[u]:
+                out[u] = True
+                break
+
+
+_distinct_rows_kernel = _jit(_distinct_rows_py) if USE_NUMBA else _distinct_rows_py
+_row_present_kernel = _jit(_row_present_py) if USE_NUMBA else _row_present_py
+
+
+def _sweep(lo, hi, order):
+    """Length of the union of ``[lo[i], hi[i])`` over ``order`` (sorted by ``lo``)."""
+    total = 0
+    end = -1
+    for t in range(len(order)):
+        i = order[t]
+        if hi[i] <= end:
+            continue
+        total += hi[i] - max(lo[i], end)
+        end = hi[i]
+    return total
+
+
+def _chain_stats_py(members, g_off, c_off, qc0, qc1, qtok, dtok, ql0, ql1, dl0, dl1, k):
+    """For reported chains: per group of pieces ``(first query line, last query line, first doc
+    line, last doc line)``; per chain ``(query chars, query tokens, doc tokens)`` covered.
+
+    ``members`` holds each group's hits, groups at ``g_off``, chains' groups at ``c_off``; a
+    chain's hits come in query order, not necessarily in document order.
+    """
+    n_g = len(g_off) - 1
+    n_c = len(c_off) - 1
+    g_lines = np.empty((n_g, 4), np.int64)
+    for g in range(n_g):
+        a, b = g_off[g], g_off[g + 1]
+        x0, x1, y0, y1 = ql0[members[a]], ql1[members[a]], dl0[members[a]], dl1[members[a]]
+        for t in range(a + 1, b):
+            m = members[t]
+            x0 = min(x0, ql0[m])
+            x1 = max(x1, ql1[m])
+            y0 = min(y0, dl0[m])
+            y1 = max(y1, dl1[m])
+        g_lines[g, 0], g_lines[g, 1], g_lines[g, 2], g_lines[g, 3] = x0, x1, y0, y1
+    stats = np.empty((n_c, 3), np.int64)
+    for c in range(n_c):
+        a, b = g_off[c_off[c]], g_off[c_off[c + 1]]
+        m = members[a:b]
+        by_q = np.argsort(qc0[m], kind="mergesort")
+        stats[c, 0] = _sweep(qc0[m], qc1[m], by_q)
+        q = qtok[m]
+        stats[c, 1] = _sweep(q, q + k, np.argsort(q, kind="mergesort"))
+        d = dtok[m]
+        stats[c, 2] = _sweep(d, d + k, np.argsort(d, kind="mergesort"))
+    return g_lines, stats
+
+
+if USE_NUMBA:
+    _sweep = _jit(_sweep)
+    _chain_stats_kernel = _jit(_chain_stats_py)
+else:
+    _chain_stats_kernel = _chain_stats_py
 
 
 def chain_hits(
@@ -225,9 +360,12 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 
 def _union_chars(c0: np.ndarray, c1: np.ndarray) -> int:
-    order = np.argsort(c0, kind="stable")
+    a0, a1 = c0.tolist(), c1.tolist()
+    if any(x > y for x, y in zip(a0, a0[1:])):  # chains come sorted: skip the argsort then
+        order = np.argsort(c0, kind="stable")
+        a0, a1 = c0[order].tolist(), c1[order].tolist()
     total, end = 0, -1
-    for a, b in zip(c0[order].tolist(), c1[order].tolist(), strict=True):
+    for a, b in zip(a0, a1, strict=True):
         if b <= end:
             continue
         total += b - max(a, end)
@@ -244,6 +382,8 @@ class SnippetIndex:
         min_chars: smallest reported run, in non-whitespace query characters.
         max_df: a hash in more live documents than this is boilerplate.
         max_df_fraction: the limit is ``max(max_df, max_df_fraction * live documents)``.
+        max_candidates: per query, documents chained at most (see ``MAX_CANDIDATES``).
+        hit_budget: postings expanded at once (see ``HIT_BUDGET``).
     """
 
     def __init__(
@@ -254,7 +394,14 @@ class SnippetIndex:
         min_chars: int,
         max_df: int,
         max_df_fraction: float = MAX_DF_FRACTION,
+        max_candidates: int = MAX_CANDIDATES,
+        hit_budget: int = HIT_BUDGET,
     ) -> None:
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates must be >= 1, got {max_candidates}")
+        if hit_budget < 1:
+            raise ValueError(f"hit_budget must be >= 1, got {hit_budget}")
+        self.max_candidates, self.hit_budget = max_candidates, hit_budget
         self.k, self.window = k, window
         self.min_chars, self.max_df, self.max_df_fraction = min_chars, max_df, max_df_fraction
         self._postings = Postings(
@@ -276,27 +423,49 @@ class SnippetIndex:
 
     def add(self, row: int, fingerprints: np.ndarray) -> None:
         """Index one document's winnow array (``uint32[n, 6]``) under a new row id."""
-        if row < len(self._state) and self._state[row]:
-            raise ValueError(f"row {row} was already added; row ids cannot be reused")
-        if row >= len(self._state):
-            grown = np.zeros(max(row + 1, 2 * len(self._state)), np.uint8)
+        self.add_batch(np.array([row], np.int64), [fingerprints])
+
+    def add_batch(self, rows: np.ndarray, fingerprints: list[np.ndarray]) -> None:
+        """Index many documents' winnow arrays under new, distinct row ids, in one append."""
+        rows = np.atleast_1d(np.asarray(rows, np.int64))
+        if len(rows) != len(fingerprints):
+            raise ValueError(f"got {len(rows)} rows for {len(fingerprints)} winnow arrays")
+        if len(rows) == 0:
+            return
+        if rows.min() < 0:
+            raise ValueError("rows must be >= 0")
+        if len(np.unique(rows)) != len(rows):
+            raise ValueError("rows must be distinct")
+        top = int(rows.max()) + 1
+        if top > len(self._state):
+            grown = np.zeros(max(top, 2 * len(self._state)), np.uint8)
             grown[: len(self._state)] = self._state
             self._state = grown
-        w = np.asarray(fingerprints, np.uint32).reshape(-1, len(WINNOW_COLUMNS))
+        if self._state[rows].any():
+            bad = int(rows[self._state[rows] != 0][0])
+            raise ValueError(f"row {bad} was already added; row ids cannot be reused")
+        ws = [np.asarray(f, np.uint32).reshape(-1, len(WINNOW_COLUMNS)) for f in fingerprints]
+        w = np.concatenate(ws)
         self._postings.add(
             w[:, H],
-            row=np.full(len(w), row, np.uint32),
+            row=np.repeat(rows, [len(x) for x in ws]).astype(np.uint32),
             token=w[:, TOK],
             line_start=w[:, L0],
             line_end=w[:, L1],
         )
-        self._state[row] = 1
-        self._live += 1
+        self._state[rows] = 1
+        self._live += len(rows)
 
     def remove(self, row: int) -> None:
-        if 0 <= row < len(self._state) and self._state[row] == 1:
-            self._state[row] = 2
-            self._live -= 1
+        self.remove_batch(np.array([row], np.int64))
+
+    def remove_batch(self, rows: np.ndarray) -> None:
+        """Tombstone rows; unknown or already removed rows are ignored."""
+        rows = np.atleast_1d(np.asarray(rows, np.int64))
+        rows = np.unique(rows[(rows >= 0) & (rows < len(self._state))])
+        rows = rows[self._state[rows] == 1]
+        self._state[rows] = 2
+        self._live -= len(rows)
 
     def compact(self) -> None:
         self._postings.compact(self._state == 1)
@@ -313,6 +482,10 @@ class SnippetIndex:
     ) -> list[list[SnippetHit]]:
         """:meth:`search` for many queries in one pass over the index.
 
+        The batch is cut into sub-batches of at most ``hit_budget`` postings (a query is never
+        split), so memory stays flat however many queries come at once; queries do not interact,
+        so the cut changes no result.
+
         Args:
             queries: winnow arrays, one per query.
             exclude: per query, sorted rows not to report (e.g. near-duplicates already found).
@@ -320,41 +493,134 @@ class SnippetIndex:
         results: list[list[SnippetHit]] = [[] for _ in queries]
         if self._live == 0 or not queries:
             return results
-        sizes = np.array([len(q) for q in queries], np.int64)
+        qs = [np.asarray(q, np.uint32).reshape(-1, len(WINNOW_COLUMNS)) for q in queries]
+        sizes = np.array([len(q) for q in qs], np.int64)
         if sizes.sum() == 0:
             return results
-        qall = np.concatenate([np.asarray(q, np.uint32).reshape(-1, len(WINNOW_COLUMNS)) for q in queries])
-        qowner = np.repeat(np.arange(len(queries)), sizes)
+        max_count = 8 * self.df_limit + 64
+        # postings each query will expand (keys over max_count are not expanded, see lookup)
+        per_fp = self._postings.counts(np.concatenate(qs)[:, H])[0]
+        per_fp[per_fp > max_count] = 0
+        per_q = np.bincount(np.repeat(np.arange(len(qs)), sizes), weights=per_fp, minlength=len(qs))
+        alive = self._state == 1
+        start, load = 0, 0.0
+        for i, n in enumerate(per_q.tolist()):
+            if load and load + n > self.hit_budget:
+                self._search_sub(qs, exclude, start, i, alive, results)
+                start, load = i, 0.0
+            load += n
+        self._search_sub(qs, exclude, start, len(qs), alive, results)
+        for hits in results:
+            hits.sort(key=lambda h: (-h.matched_chars, h.row))
+        return results
+
+    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, results) -> None:
+        """Search queries ``q_lo:q_hi`` of ``qs``, appending to ``results``."""
+        queries = qs[q_lo:q_hi]
+        sizes = np.array([len(q) for q in queries], np.int64)
+        if sizes.sum() == 0:
+            return
+        qall = np.concatenate(queries)
+        qowner = np.repeat(np.arange(len(queries), dtype=np.int64), sizes)
         limit = self.df_limit
-        # a key with more postings than this cannot be under the limit unless a document repeats
-        # it many times; skipping the expansion keeps boilerplate lookups cheap
-        _, fidx, cols, _ = self._postings.lookup(qall[:, H], alive=self._state == 1, max_count=8 * limit + 64)
-        if len(fidx) == 0:
-            return results
+        max_count = 8 * limit + 64
+        # Document frequency without expanding boilerplate. A key with at most ``limit`` postings
+        # is informative whatever they hold. A key with more than ``max_count`` is boilerplate
+        # unless a document repeats it many times, and is skipped outright (it was never
+        # expanded). In between, the distinct live rows are counted in place (a numba pass over
+        # the posting ranges); only the rare key found informative after all is expanded, so
+        # boilerplate costs no hit arrays. Its presence in a reported document is looked up at
+        # the end, for the containment scores.
+        segs = [(k[0], c["row"][0]) for k, c in self._postings.segments()]
+        hashes = qall[:, H]
+        ranges = []
+        cnt = np.zeros(len(qall), np.int64)
+        # binary searches in sorted key order walk the big array almost sequentially
+        by_hash = np.argsort(hashes)
+        sorted_hashes = hashes[by_hash]
+        for skeys, _ in segs:
+            lo = np.empty(len(hashes), np.int64)
+            hi = np.empty(len(hashes), np.int64)
+            lo[by_hash] = np.searchsorted(skeys, sorted_hashes, side="left")
+            hi[by_hash] = np.searchsorted(skeys, sorted_hashes, side="right")
+            ranges.append((lo, hi))
+            cnt += hi - lo
+        df = cnt.copy()
+        middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
+        if len(middle):
+            df[middle] = 0
+            stamp = np.full(len(alive), -1, np.int64)
+            for (_, srows), (lo, hi) in zip(segs, ranges, strict=True):
+                _distinct_rows_kernel(srows, lo, hi, middle, alive, stamp, df)
+        informative = df <= limit
+        boiler = np.flatnonzero(~informative & (cnt <= max_count))
+        inf_idx = np.flatnonzero(informative)
+        _, sub_idx, cols, _ = self._postings.lookup(hashes[inf_idx], alive=alive)
+        if len(sub_idx) == 0:
+            return
+        fidx = inf_idx[sub_idx]
         rows = cols["row"].astype(np.int64)
-        # document frequency of each query fingerprint's hash among live documents
-        hit_pairs = np.unique(fidx * (1 << 32) + rows)  # (query fingerprint, row), distinct
+        keep = np.ones(len(fidx), bool)
+        grp_all = qowner[fidx] * (1 << 32) + rows
+        # (query, row) -> distinct informative query fingerprints found there, for containment
+        hit_pairs = np.sort(fidx * (1 << 32) + rows)
+        hit_pairs = hit_pairs[np.concatenate(([True], hit_pairs[1:] != hit_pairs[:-1]))]
         hit_f, hit_r = hit_pairs >> 32, hit_pairs & 0xFFFFFFFF
-        df = np.bincount(hit_f, minlength=len(qall))
-        informative = df[fidx] <= limit
-        grp_key = qowner[fidx] * (1 << 32) + rows
-        # all hits (boilerplate too) count for containment; only informative hits chain
-        order = np.lexsort((cols["token"], qall[fidx, TOK], grp_key))
-        fidx_s, rows_s, grp_s = fidx[order], rows[order], grp_key[order]
-        dtok = cols["token"][order].astype(np.int64)
-        dl0, dl1 = cols["line_start"][order], cols["line_end"][order]
-        inf_s = informative[order]
-        keep = inf_s.copy()
         if exclude is not None:
-            for qi, ex in enumerate(exclude):
-                if ex is not None and len(ex):
-                    bad = (qowner[fidx_s] == qi) & np.isin(rows_s, ex)
-                    keep = keep & ~bad
-        c_f, c_r, c_g, c_d = fidx_s[keep], rows_s[keep], grp_s[keep], dtok[keep]
-        c_dl0, c_dl1 = dl0[keep], dl1[keep]
+            ex = [
+                qi * (1 << 32) + np.asarray(e, np.int64)
+                for qi, e in enumerate(exclude[q_lo:q_hi])
+                if e is not None and len(e)
+            ]
+            if ex:
+                keep &= ~np.isin(grp_all, np.concatenate(ex))
+        c_f, c_r, c_g = fidx[keep], rows[keep], grp_all[keep]
+        c_d = cols["token"][keep].astype(np.int64)
+        c_dl0, c_dl1 = cols["line_start"][keep], cols["line_end"][keep]
         if len(c_f) == 0:
-            return results
+            return
         qrow = qall[c_f].astype(np.int64)
+        order = np.lexsort((c_d, qrow[:, TOK], c_g))
+        c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow = (a[order] for a in (c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow))
+        # Prune (query, document) groups before chaining. The query characters a group can ever
+        # cover are the union of its distinct query k-grams' spans: a group below min_chars cannot
+        # report anything (exact). Then keep only the ``max_candidates`` groups of each query
+        # with the largest such bound (a cap: see MAX_CANDIDATES).
+        n = len(c_f)
+        new_grp = np.ones(n, bool)
+        new_grp[1:] = c_g[1:] != c_g[:-1]
+        new_blk = new_grp.copy()
+        new_blk[1:] |= qrow[1:, TOK] != qrow[:-1, TOK]
+        gid = np.cumsum(new_grp) - 1
+        # within a group, the blocks' spans are sorted by start and by end (both grow with the
+        # token index), so the union is a running sum of what each adds past the previous end
+        b_idx = np.flatnonzero(new_blk)
+        b0, b1 = qrow[b_idx, C0], qrow[b_idx, C1]
+        prev_end = np.empty_like(b1)
+        prev_end[0] = -1
+        prev_end[1:] = b1[:-1]
+        prev_end[new_grp[b_idx]] = -1
+        add = b1 - np.maximum(b0, prev_end)
+        bound = np.bincount(gid[b_idx], weights=np.maximum(add, 0), minlength=int(gid[-1]) + 1)
+        g_first = np.flatnonzero(new_grp)
+        g_query = c_g[g_first] >> 32
+        ok_g = bound >= self.min_chars
+        cand = np.flatnonzero(ok_g)
+        if len(cand) == 0:
+            return
+        by = np.lexsort((-bound[cand], g_query[cand]))
+        cand = cand[by]
+        cq = g_query[cand]
+        first_of_q = np.ones(len(cand), bool)
+        first_of_q[1:] = cq[1:] != cq[:-1]
+        rank = np.arange(len(cand)) - np.maximum.accumulate(np.where(first_of_q, np.arange(len(cand)), 0))
+        ok_g[:] = False
+        ok_g[cand[rank < self.max_candidates]] = True
+        sel = ok_g[gid]
+        if not sel.all():
+            c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow = (
+                a[sel] for a in (c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow)
+            )
         max_gap = 4 * (self.k + self.window)
         score, prev = chain_hits(
             c_g, qrow[:, TOK], c_d, qrow[:, C0], qrow[:, C1], max_gap=max_gap, max_drift=max_gap // 2
@@ -363,32 +629,32 @@ class SnippetIndex:
         # the minimum are kept because an edit can split one copied region in two.
         ends = np.flatnonzero(score >= max(1, self.min_chars // 3))
         if len(ends) == 0:
-            return results
-        used = np.zeros(len(c_f), bool)
-        pieces: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
-        for i in ends[np.argsort(-score[ends], kind="stable")].tolist():
-            if used[i]:
-                continue
-            members = []
-            j = i
-            while j >= 0 and not used[j]:
-                members.append(j)
-                j = int(prev[j])
-            m = np.array(members[::-1], np.int64)
-            used[m] = True
-            chars = _union_chars(qrow[m, C0], qrow[m, C1])
-            if chars >= max(1, self.min_chars // 3):
-                pieces.setdefault((int(qowner[c_f[i]]), int(c_r[i])), []).append((chars, m))
+            return
+        qc0, qc1, qtok = qrow[:, C0], qrow[:, C1], qrow[:, TOK]
+        by_score = ends[np.argsort(-score[ends], kind="stable")]
+        piece_of, piece_end = _pieces_kernel(by_score, prev, qc0, qc1, max(1, self.min_chars // 3))
+        if len(piece_end) == 0:
+            return
+        # members of each piece in chain order (a chain's hits advance in the sorted order)
+        members = np.flatnonzero(piece_of >= 0)
+        members = members[np.argsort(piece_of[members], kind="stable")]
+        bounds = np.cumsum(np.bincount(piece_of[members], minlength=len(piece_end)))[:-1]
+        pieces: dict[tuple[int, int], list[np.ndarray]] = {}
+        for i, m in zip(piece_end.tolist(), np.split(members, bounds), strict=True):
+            pieces.setdefault((int(c_g[i] >> 32), int(c_r[i])), []).append(m)
         chains: dict[tuple[int, int], list[np.ndarray]] = {}
         for key, plist in pieces.items():
             # a query region matched at several places of a document (repeated code) keeps only
             # its best place: pieces come best first, drop those overlapping a kept one in the query
+            # (a piece's query tokens strictly increase: its first and last hits bound it)
             kept: list[np.ndarray] = []
-            for _, m in plist:
-                lo, hi = qrow[m, TOK].min(), qrow[m, TOK].max()
-                if all(hi < qrow[k, TOK].min() or lo > qrow[k, TOK].max() for k in kept):
+            spans: list[tuple[int, int]] = []
+            for m in plist:
+                lo, hi = int(qtok[m[0]]), int(qtok[m[-1]])
+                if all(hi < a or lo > b for a, b in spans):
                     kept.append(m)
-            kept.sort(key=lambda m: int(qrow[m[0], TOK]))
+                    spans.append((lo, hi))
+            kept.sort(key=lambda m: int(qtok[m[0]]))
             # join consecutive pieces that advance on both sides with a bounded gap
             groups: list[list[np.ndarray]] = []
             for m in kept:
@@ -402,37 +668,81 @@ class SnippetIndex:
                 groups.append([m])
             for g in groups:
                 allm = np.concatenate(g)
-                if _union_chars(qrow[allm, C0], qrow[allm, C1]) < self.min_chars:
+                if _union_chars(qc0[allm], qc1[allm]) < self.min_chars:
                     continue
                 # a run of one repeated k-gram ("0, 0, 0," rows of a table) chains along any
                 # diagonal of another such run: most of a real copy's fingerprints are distinct
-                if len(np.unique(qrow[allm, H])) < MIN_DISTINCT_SHARE * len(allm):
+                if len(set(qrow[allm, H].tolist())) < MIN_DISTINCT_SHARE * len(allm):
                     continue
                 chains.setdefault(key, []).append(allm)
+        if not chains:
+            return
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        for (qi, row), member_list in chains.items():
-            allm = np.concatenate(member_list)
-            sample = _merge_ranges([(int(qrow[m, L0].min()), int(qrow[m, L1].max())) for m in member_list])
-            doc = _merge_ranges([(int(c_dl0[m].min()), int(c_dl1[m].max())) for m in member_list])
-            chars = _union_chars(qrow[allm, C0], qrow[allm, C1])
-            qf = qall[starts[qi] : starts[qi + 1]]
-            f_in_doc = hit_f[hit_r == row]
-            f_in_doc = f_in_doc[(f_in_doc >= starts[qi]) & (f_in_doc < starts[qi + 1])] - starts[qi]
-            estimated = len(f_in_doc) / len(qf)
-            in_region = np.zeros(len(qf), bool)
-            for a, b in sample:
-                in_region |= (qf[:, L0] >= a) & (qf[:, L1] <= b)
-            found_mask = np.zeros(len(qf), bool)
+        # distinct query fingerprints found in each document (boilerplate included), grouped by
+        # (query, row) so each reported chain reads its own slice
+        pair_key = qowner[hit_f] * (1 << 32) + hit_r
+        by_pair = np.argsort(pair_key, kind="stable")
+        pair_key, pair_f = pair_key[by_pair], hit_f[by_pair]
+        # boilerplate fingerprints of each reported (query, row): is the row among their postings?
+        b_owner = qowner[boiler]
+        bq_start = np.searchsorted(b_owner, np.arange(len(queries) + 1))
+        pf, pr = [], []
+        for qi, row in chains:
+            bf = boiler[bq_start[qi] : bq_start[qi + 1]]
+            pf.append(bf)
+            pr.append(np.full(len(bf), row, np.int64))
+        pf_off = np.cumsum([0] + [len(x) for x in pf]).tolist()
+        pf, pr = np.concatenate(pf), np.concatenate(pr)
+        present = np.zeros(len(pf), np.bool_)
+        for (_, srows), (lo, hi) in zip(segs, ranges, strict=True):
+            _row_present_kernel(srows, lo, hi, pf, pr, present)
+        ckeys = np.array([qi * (1 << 32) + row for qi, row in chains], np.int64)
+        p_lo = np.searchsorted(pair_key, ckeys, side="left").tolist()
+        p_hi = np.searchsorted(pair_key, ckeys, side="right").tolist()
+        # per group of pieces its query and document line bounds, per chain the characters and
+        # tokens it covers: one numba pass over all of them
+        chain_groups = list(chains.values())
+        flat_groups = [g for member_list in chain_groups for g in member_list]
+        g_off = np.cumsum([0] + [len(g) for g in flat_groups])
+        c_off = np.cumsum([0] + [len(member_list) for member_list in chain_groups])
+        g_lines, c_stats = _chain_stats_kernel(
+            np.concatenate(flat_groups),
+            g_off,
+            c_off,
+            qc0,
+            qc1,
+            qtok,
+            c_d,
+            qrow[:, L0],
+            qrow[:, L1],
+            c_dl0.astype(np.int64),
+            c_dl1.astype(np.int64),
+            self.k,
+        )
+        g_lines, c_stats = g_lines.tolist(), c_stats.tolist()
+        c_off = c_off.tolist()
+        q_lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for c, (qi, row) in enumerate(chains):
+            gl = g_lines[c_off[c] : c_off[c + 1]]
+            sample = _merge_ranges([(a, b) for a, b, _, _ in gl])
+            doc = _merge_ranges([(a, b) for _, _, a, b in gl])
+            chars, query_tokens, doc_tokens = c_stats[c]
+            if qi not in q_lines:
+                qf = qall[starts[qi] : starts[qi + 1]]
+                q_lines[qi] = (qf[:, L0], qf[:, L1])
+            ql0, ql1 = q_lines[qi]
+            boiler_found = pf[pf_off[c] : pf_off[c + 1]][present[pf_off[c] : pf_off[c + 1]]]
+            f_in_doc = np.concatenate((pair_f[p_lo[c] : p_hi[c]], boiler_found)) - starts[qi]
+            estimated = len(f_in_doc) / len(ql0)
+            in_region = np.zeros(len(ql0), bool)
+            for lo, hi in sample:
+                in_region |= (ql0 >= lo) & (ql1 <= hi)
+            found_mask = np.zeros(len(ql0), bool)
             found_mask[f_in_doc] = True
             verified = float(found_mask[in_region].mean()) if in_region.any() else 0.0
-            query_tokens = _union_chars(qrow[allm, TOK], qrow[allm, TOK] + self.k)
-            doc_tokens = _union_chars(c_d[allm], c_d[allm] + self.k)
-            results[qi].append(
+            results[q_lo + qi].append(
                 SnippetHit(row, sample, doc, chars, estimated, verified, query_tokens, doc_tokens)
             )
-        for hits in results:
-            hits.sort(key=lambda h: (-h.matched_chars, h.row))
-        return results
 
     # -- persistence -------------------------------------------------------------------------
 

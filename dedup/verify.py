@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # numba is optional: the numpy fallback gives identical numbers, only slower
-    from numba import njit
-except ImportError:  # pragma: no cover - exercised only without numba
-    njit = None
+# numba is optional (DEDUP_NO_NUMBA=1 or not installed): the Python fallback gives identical
+# numbers, only slower. ``_jit`` compiles with ``cache=True`` so a new process loads the machine
+# code from disk instead of paying the compile on its first query.
+from dedup._kernels import USE_NUMBA, _jit
 
 __all__ = ["containment", "intersection_size", "jaccard", "pair_intersections"]
 
@@ -68,7 +68,7 @@ def _pair_intersections_nb(a_data, a_off, a_idx, b_data, b_off, b_idx):  # pragm
     return out
 
 
-_kernel = njit(cache=False, nogil=True)(_pair_intersections_nb) if njit is not None else None
+_kernel = _jit(_pair_intersections_nb) if USE_NUMBA else None
 
 
 def pair_intersections(

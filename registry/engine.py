@@ -174,6 +174,7 @@ class _MatcherCache:
         self.matchers: dict[str, dedup.Matcher] = {}
         self.loaded: dict[int, tuple] = {}  # doc id -> (fingerprinted_at, work id, kind, language)
         self.unusable: dict[int, tuple] = {}  # ready, but fingerprinted with other parameters
+        self.code_languages: frozenset | None = None  # of `loaded`, worked out on first use
 
     def refresh(self) -> None:
         """Bring the matchers up to date with the ready documents (see the module docstring).
@@ -216,6 +217,7 @@ class _MatcherCache:
             for doc_id in (set(self.loaded) | set(self.unusable)) - set(current):
                 self._forget(doc_id)
             self._load(current)
+        self.code_languages = None
         self.version = version
 
     @staticmethod
@@ -277,9 +279,13 @@ class _MatcherCache:
             if kind == "prose":
                 readings.append((kind, None))
                 continue
-            langs = (
-                {language} if language else {row[3] or None for row in self.loaded.values() if row[2] == kind}
-            )
+            if not language and self.code_languages is None:
+                # Once per registry version, not per query: a pass over every loaded document
+                # took 6 ms per query without a hint at 100,000 documents.
+                self.code_languages = frozenset(
+                    row[3] or None for row in self.loaded.values() if row[2] == kind
+                )
+            langs = {language} if language else set(self.code_languages)
             langs.add(None)
             readings.extend((kind, lang) for lang in sorted(langs, key=lambda x: x or ""))
         return readings

@@ -27,6 +27,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from registry.api.base import ApiView
 from registry.api.errors import ERRORS, ErrorCode
@@ -108,7 +109,11 @@ class StrictCharField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        # DRF's surrogate check goes too: it reads the text one character at a time in Python
+        # (about 100 ms of a 100-document filter call) and cannot fail here, since
+        # to_internal_value has already replaced lone surrogates (validators run after it).
+        dropped = (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator)
+        self.validators = [v for v in self.validators if not isinstance(v, dropped)]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

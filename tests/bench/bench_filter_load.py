@@ -13,14 +13,14 @@ What it does, in order:
    in-process by the engine, bulk-inserted, some works refusing generative-AI or all AI
    training, some requiring attribution, each located at a repository URL. The database is kept
    for the next run (``--fresh`` makes it again); what it holds is recorded in
-   ``var/bench_filter_load/seed.json`` and checked before reuse.
+   ``var/bench_filter_load/seed-<database>.json`` and checked before reuse.
 2. **A builder.** An organisation with a ``filter`` key whose rate limit cannot be reached.
 3. **The server.** ``gunicorn registry.wsgi`` on 127.0.0.1 (a free port), ``--workers`` processes
    of ``--worker-class`` (gthread with ``--threads``, or sync), DEBUG off, the bench database,
    Redis as the cache (the API keys' rate-limit counters), persistent database connections.
-   Each worker loads the registry's fingerprints into its matcher on its first request; that
-   warm-up is measured on its own (rounds of concurrent requests until a round is fast) and left
-   out of the figures.
+   Each worker loads the registry's fingerprints into its matcher before it takes a request
+   (the ``post_worker_init`` hook below, this module being gunicorn's config too); that load
+   and one first round of requests are reported as warm-up and left out of the figures.
 4. **The load.** ``--clients`` threads, each with its own keep-alive connection, send 100-document
    batches (``--batch``) for ``--seconds`` or ``--max-requests``, whichever comes first. Batches
    are drawn from a pool: verbatim copies of registered documents, edited copies (renamed
@@ -56,6 +56,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tests.bench import seeding
 
@@ -75,10 +76,12 @@ def log(message: str) -> None:
 # --- 1. The registry ----------------------------------------------------------------------------
 
 
-def _seed_record_path() -> Path:
+def _seed_record_path(database_url: str) -> Path:
+    """What the kept database holds, one file per database (the smoke test uses its own)."""
     from django.conf import settings
 
-    return Path(settings.VAR_DIR) / PROG / "seed.json"
+    name = urlsplit(database_url).path.lstrip("/")
+    return Path(settings.VAR_DIR) / PROG / f"seed-{name}.json"
 
 
 def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
@@ -88,14 +91,19 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
         seeding.create_database(args.database_url)
     seeding.setup_django(args.database_url, CACHE_URL=args.cache_url, DEBUG="0")
     log("reading the corpus")
-    registered, unregistered = seeding.load_corpus(args.docs, args.seed, unregistered_min=3000)
-    record_path = _seed_record_path()
+    # Unrelated documents and snippet hosts come from the unregistered files: a few thousand
+    # are plenty of variety, and a small run reads no more files than it needs.
+    unregistered_min = min(3000, max(200, args.pool))
+    registered, unregistered = seeding.load_corpus(args.docs, args.seed, unregistered_min=unregistered_min)
+    record_path = _seed_record_path(args.database_url)
     wanted = {"database_url": args.database_url, "docs": len(registered), "seed": args.seed}
     if not fresh and record_path.exists():
         record = json.loads(record_path.read_text())
+        kept = record.get("registry", {})
         if (
             {k: record.get(k) for k in wanted} == wanted
-            and seeding.registered_count() == record["registry"]["documents"]
+            and kept.get("documents", 0) + kept.get("refused_by_engine", 0) == len(registered)
+            and seeding.registered_count() == kept["documents"]
             and seeding.stored_fingerprints_fit()
         ):
             log(f"reusing the registry in {args.database_url} ({record['registry']['documents']} documents)")
@@ -553,6 +561,7 @@ def table(report: dict) -> str:
         ("pool", report["pool"]),
         ("memory", f"workers {server['memory']['worker_rss_mb']} MB RSS, "
                    f"total {server['memory']['total_rss_mb']} MB"),
+        ("load average 1 min", f"{report['machine']['load_average_1m']} on {report['machine']['cpus']} CPUs"),
         ("meets targets", report["meets_targets"]),
     ]  # fmt: skip
     if load["error_samples"]:
@@ -587,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
 
+    # A SIGTERM (timeout, CI cancel) unwinds like an exception, so gunicorn is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seeding.ensure_servers(args.database_url, args.cache_url)
     registry, registered, unregistered = prepare_registry(args)
     key = create_builder_key()
@@ -609,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = warm_up(server, key, bodies, concurrency=max(concurrency, args.clients), batch=args.batch,
                        limit_s=1200)  # fmt: skip
         log(f"warm after {warm['warmup_s']} s; {args.clients} clients for {args.seconds} s")
+        load_before = os.getloadavg()
         outcomes, wall_s = drive(
             server.port, key, bodies, clients=args.clients, seconds=args.seconds,
             max_requests=args.max_requests, batch=args.batch, timeout=args.timeout,
@@ -622,6 +634,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
+            # The 1-minute load average as the load started and ended: other work on the machine
+            # shares the cores with the server and shows here.
+            "load_average_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "registry": registry,
         "server": {

@@ -15,10 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
     "signatures": [
         "engine_mb_per_s_per_core",
+        "engine_mb_per_s_wall",
         "engine_other_languages_mb_per_s_per_core",
         "fallback_mb_per_s_per_core",
         "reference_mb_per_s_per_core",
         "speedup_vs_reference",
+        "speedup_vs_reference_wall",
+        "cpu_over_wall",
         "jit_warmup_s",
     ],
     "index": [
@@ -40,6 +43,7 @@ REQUIRED = {
         "snippet_recall",
         "snippet_recall_10plus",
         "snippet_recall_10plus_iou80",
+        "snippet_recall_10plus_min_chars",
         "snippet_iou_sample_mean",
         "snippet_iou_doc_mean",
         "false_matches_per_1000_unrelated",
@@ -51,7 +55,8 @@ REQUIRED = {
 @pytest.fixture(scope="module")
 def report() -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json"],
+        # --list-misses exercises the debugging listing (on stderr, so stdout stays one JSON object)
+        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json", "--list-misses", "3"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -78,6 +83,13 @@ def test_the_report_names_the_corpus_and_the_targets(report):
 
 def test_rates_and_scores_are_in_range(report):
     accuracy = report["accuracy"]
-    for key in ("doc_precision", "doc_recall", "doc_f1", "snippet_recall", "snippet_recall_10plus"):
+    for key in (
+        "doc_precision",
+        "doc_recall",
+        "doc_f1",
+        "snippet_recall",
+        "snippet_recall_10plus",
+        "snippet_recall_10plus_min_chars",
+    ):
         assert 0.0 <= accuracy[key] <= 1.0
     assert report["signatures"]["engine_mb_per_s_per_core"] > 0

@@ -94,7 +94,7 @@ def test_an_author_signs_up_registers_works_and_a_builder_finds_one(
     page.get_by_label("Password").fill(PASSWORD)
     screenshot(page, "login")
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Your works")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your works", exact=True)).to_be_visible()
 
     # The name builders will see.
     page.get_by_role("link", name="Account").click()

@@ -344,3 +344,29 @@ def test_a_snippet_is_not_a_near_duplicate_by_coverage(registry):
     lines = ALICE.splitlines()
     q = fp("\n".join(lines[100:160]))
     assert [(x.doc_id, x.kind) for x in registry.query(q)] == [(1, "snippet")]
+
+
+def test_add_batch_registers_like_add_in_order(registry):
+    # carol builds her registry in one call: a doc id given twice keeps its last fingerprint,
+    # an existing id is replaced, an empty document is registered but matches nothing
+    batched = Matcher(CONFIG)
+    batched.add(2, fp(ALICE))
+    batched.add_batch([1, 2, 3, 1, 4], [fp(BOB), fp(BOB), fp(CAROL), fp(ALICE), fp("")])
+    one_by_one = Matcher(CONFIG)
+    for doc_id, text in ((2, BOB), (3, CAROL), (1, ALICE), (4, "")):
+        one_by_one.add(doc_id, fp(text))
+    assert len(batched) == len(one_by_one) == 4 and 4 in batched
+    lines = ALICE.splitlines()
+    queries = [fp(ALICE), fp(BOB), fp(CAROL), fp("\n".join(lines[100:140])), fp("")]
+    assert batched.query_batch(queries) == one_by_one.query_batch(queries)
+    assert _summary(batched.query(fp(BOB))) == [(2, "exact")]
+
+
+def test_add_batch_refuses_mismatched_lengths_and_parameters():
+    m = Matcher(CONFIG)
+    with pytest.raises(ValueError, match="2 doc ids for 1"):
+        m.add_batch([1, 2], [fp(ALICE)])
+    other = fp(ALICE, EngineConfig(num_perm=64))
+    with pytest.raises(ParameterMismatchError):
+        m.add_batch([1, 2], [fp(ALICE), other])
+    assert len(m) == 0

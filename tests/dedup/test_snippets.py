@@ -107,3 +107,57 @@ def test_a_run_of_one_repeated_kgram_is_not_a_snippet():
     m.add(1, fingerprint(table, kind="code", language="c", config=config))
     bob = "int bob_values[] = {\n" + "  0,\n" * 120 + "};\n"
     assert m.query(fingerprint(bob, kind="code", language="c", config=config)) == []
+
+
+def _sample(h):
+    n = len(h)
+    return h, (np.arange(n) // 5 + 1).astype(np.uint32), np.full(n, 4, np.uint32)
+
+
+def _copies_of_growing_length(query_hashes, lengths):
+    """One document per length: an unrelated prefix, the first ``length`` tokens of the query,
+    an unrelated suffix (rows in the order of ``lengths``)."""
+    docs = []
+    for seed, n in enumerate(lengths):
+        h = np.concatenate([_doc(100, 100 + seed)[0], query_hashes[:n], _doc(100, 200 + seed)[0]])
+        docs.append(_sample(h))
+    return docs
+
+
+def test_the_candidate_cap_keeps_the_documents_sharing_the_most_of_the_query():
+    # carol's query is copied, in part, into six documents; the one holding all of it is
+    # registered last, so it is found only because the cap ranks documents by what they share
+    query = _doc(400, 7)[0]
+    docs = _copies_of_growing_length(query, [60, 70, 80, 90, 100, 400])
+    capped = _index(docs, max_candidates=2)
+    hits = capped.search(_fps(*_sample(query)))
+    assert [hit.row for hit in hits] == [5, 4]
+    assert hits[0].matched_chars > 3 * hits[1].matched_chars
+    uncapped = _index(docs)
+    assert [hit.row for hit in uncapped.search(_fps(*_sample(query)))] == [5, 4, 3, 2, 1, 0]
+
+
+def test_a_batch_cut_by_the_hit_budget_gives_the_same_answers():
+    big = _doc(2500, 1)
+    docs = [_doc(2500, 2), big, _doc(2500, 3)]
+    queries = [_fps(*_sample(big[0][a : a + 60])) for a in range(0, 2000, 150)]
+    whole = _index(docs).search_batch(queries)
+    cut = _index(docs, hit_budget=1).search_batch(queries)
+    assert cut == whole and all(hits for hits in whole)
+
+
+def test_add_batch_indexes_like_one_add_at_a_time():
+    docs = [_doc(600, seed) for seed in range(5)]
+    one_by_one = _index(docs)
+    batched = SnippetIndex(k=K, window=4, min_chars=150, max_df=50)
+    batched.add_batch(np.arange(5), [_fps(*d) for d in docs])
+    query = _fps(*_sample(docs[3][0][100:200]))
+    assert batched.search(query) == one_by_one.search(query) != []
+    with pytest.raises(ValueError, match="already added"):
+        batched.add_batch(np.array([3]), [_fps(*docs[3])])
+
+
+@pytest.mark.parametrize(("field", "value"), [("max_candidates", 0), ("hit_budget", 0)])
+def test_it_rejects_a_non_positive_cap(field, value):
+    with pytest.raises(ValueError, match=field):
+        SnippetIndex(k=K, window=4, min_chars=150, max_df=50, **{field: value})

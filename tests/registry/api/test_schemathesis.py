@@ -115,11 +115,6 @@ def keys(alice, carol, registry_with_a_work):
     return {"filter": filter_key, "author": author_key}
 
 
-@pytest.mark.filterwarnings(
-    # hypothesis-jsonschema (inside schemathesis) builds regex strategies with a deprecated
-    # argument on some patterns; nothing this project controls.
-    "ignore::DeprecationWarning:hypothesis_jsonschema.*",
-)
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -134,3 +129,34 @@ def keys(alice, carol, registry_with_a_work):
 def test_every_operation_answers_as_its_schema_says(case, keys):
     scope = "author" if AUTHOR_TAGS & set(case.operation.tags or ()) else "filter"
     case.call_and_validate(headers={"Authorization": f"Bearer {keys[scope]}"}, checks=CHECKS)
+
+
+# Generated texts almost never copy alice's work, so the richest answers -- a match with its
+# reasons and evidence, a location with its works -- are checked here with chosen bodies.
+def test_a_filter_answer_with_a_match_and_its_reasons_conforms_to_the_schema(keys):
+    case = schema["/api/v1/filter"]["POST"].Case(
+        body={
+            "purpose": "train-genai",
+            "documents": [
+                {"id": "copy", "text": REGISTERED, "url": "https://github.com/alice/averages/blob/main/a.py"},
+                {"id": "other", "text": "print('nothing registered looks like this line')\n"},
+            ],
+        }
+    )
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {keys['filter']}"}, checks=CHECKS)
+    results = response.json()["results"]
+    assert [r["decision"] for r in results] == ["exclude", "allow"]
+    assert {m["type"] for m in results[0]["reasons"][0]["matches"]} >= {"exact", "location"}
+
+
+def test_a_lookup_answer_with_a_registered_location_conforms_to_the_schema(keys):
+    case = schema["/api/v1/lookup"]["POST"].Case(
+        body={
+            "items": ["https://github.com/alice/averages/tree/main", "not a url at all"],
+            "purpose": "train-ai",
+        }
+    )
+    response = case.call_and_validate(headers={"Authorization": f"Bearer {keys['filter']}"}, checks=CHECKS)
+    found, bad = response.json()["results"]
+    assert [w["work"]["title"] for w in found["works"]] == ["Moving averages"]
+    assert bad["error"]

@@ -162,6 +162,22 @@ def test_a_jsonl_upload_starts_a_scan_and_opens_its_page(client_carol, carol, al
     assert (job.name, job.source, job.total) == ("model run 7", "jsonl", 2)
 
 
+def test_a_scan_can_be_made_for_one_of_my_organisations(client_carol, carol, bob):
+    from registry.apikeys.services import organisation_create
+
+    team = organisation_create(name="Carol's lab", created_by=carol)
+    organisation_create(name="Bob's lab", created_by=bob)
+    form = client_carol.get(reverse("scans:create")).context["form"]
+    assert [label for _, label in form.fields["organisation"].choices] == ["Myself", "Carol's lab"]
+
+    client_carol.post(
+        reverse("scans:create"),
+        {"file": _upload("a.jsonl", _jsonl({"text": UNRELATED})), "organisation": str(team.pk)},
+    )
+
+    assert ScanJob.objects.get().organisation == team
+
+
 def test_an_archive_upload_scans_each_file(client_carol, carol):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -26,6 +26,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,10 @@ def _kill_mid_chunk(worker: Worker, job) -> tuple[int, str]:
 
     wait_for(running_chunk, timeout=120, interval=0.02, what="the worker to be inside a chunk")
     worker.kill()
+    # Let the killed message's visibility timeout run out before a new worker starts: kombu's
+    # restore sweep runs at the new worker's start and then only every ~100 s (its throttle), so
+    # a sweep that came too early would leave the message hidden for that long.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
     started_not_done = list(
         ScanChunk.objects.filter(job=job, status="pending", attempts__gte=1).values_list("index", flat=True)
     )
@@ -248,7 +253,7 @@ def test_a_chunk_killed_with_its_worker_is_redelivered_and_every_sample_is_scann
     _wait_finished(job)
     # The killed message itself came back (redelivery after the visibility timeout), and the
     # second worker ran it: the job could not have finished otherwise.
-    wait_for(lambda: killed_task in second.task_ids("succeeded"), timeout=60, what="the redelivered task")
+    wait_for(lambda: killed_task in second.task_ids("succeeded"), timeout=120, what="the redelivered task")
     from registry.scans.models import ScanChunk
 
     assert ScanChunk.objects.get(job=job, index=killed_index).attempts >= 2
@@ -275,7 +280,7 @@ def test_resume_and_redelivery_together_do_not_scan_a_sample_twice(create_job, q
     # done. Wait for all of them so their runs happen before the checks.
     wait_for(
         lambda: killed_task in second.task_ids("succeeded") and len(second.task_ids("succeeded")) > pending,
-        timeout=60,
+        timeout=120,
         what="the resumed and the redelivered tasks",
     )
     _assert_every_sample_once(job)

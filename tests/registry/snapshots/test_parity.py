@@ -91,10 +91,16 @@ def api_verdicts(client, key, purpose):
 
 
 def offline_verdicts(snapshot, tmp_path, purpose):
+    return cli_verdicts(["--snapshot", str(snapshot)], tmp_path, purpose)
+
+
+def cli_verdicts(source, tmp_path, purpose):
+    """Decisions from `python -m dedup filter` with a source (--snapshot DIR or --server URL)."""
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(row) + "\n" for row in CORPUS))
-    kept, dropped = tmp_path / f"kept-{purpose}.jsonl", tmp_path / f"dropped-{purpose}.jsonl"
-    argv = ["filter", str(corpus), "--snapshot", str(snapshot), "--purpose", purpose, "-q"]
+    tag = source[0].strip("-")
+    kept, dropped = tmp_path / f"kept-{tag}-{purpose}.jsonl", tmp_path / f"dropped-{tag}-{purpose}.jsonl"
+    argv = ["filter", str(corpus), *source, "--purpose", purpose, "-q"]
     assert main(argv + ["--kept", str(kept), "--dropped", str(dropped)]) == 0
     out = {}
     for path in (kept, dropped):
@@ -128,3 +134,36 @@ def test_offline_filtering_decides_as_the_filter_api(client, carol, registered, 
     else:
         assert offline["page"] == ("exclude", [dave])
         assert offline["verbatim.py"] == ("allow", [alice])
+
+
+def test_the_command_line_decides_the_same_through_the_api_and_offline(
+    live_server, carol, registered, tmp_path, monkeypatch
+):
+    # What the README walks a new user through: one corpus, filtered once over HTTP and once
+    # against a snapshot, gives the same decision and the same works for every record.
+    _, key = builders.api_key(user=carol)
+    services.snapshot_build(out=tmp_path / "snap")
+    monkeypatch.setenv("REGISTRY_API_KEY", key)
+    through_api = cli_verdicts(["--server", live_server.url], tmp_path, "train-genai")
+    offline = cli_verdicts(["--snapshot", str(tmp_path / "snap")], tmp_path, "train-genai")
+    assert through_api == offline
+    assert through_api["verbatim.py"][0] == "exclude"
+    assert through_api["ledger.txt"][0] == "attribute"
+
+
+def test_filtering_through_the_api_without_a_key_is_a_clear_error(live_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("REGISTRY_API_KEY", raising=False)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": "x"}) + "\n")
+    argv = ["filter", str(corpus), "--server", live_server.url, "--purpose", "train-ai"]
+    assert main(argv + ["--kept", str(tmp_path / "k"), "--dropped", str(tmp_path / "d")]) == 2
+    assert "REGISTRY_API_KEY" in capsys.readouterr().err
+
+
+def test_a_refused_key_on_the_api_path_is_a_clear_error(live_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REGISTRY_API_KEY", "rk_aaaaaaaa_" + "b" * 32)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": "x"}) + "\n")
+    argv = ["filter", str(corpus), "--server", live_server.url, "--purpose", "train-ai"]
+    assert main(argv + ["--kept", str(tmp_path / "k"), "--dropped", str(tmp_path / "d")]) == 2
+    assert "invalid_key" in capsys.readouterr().err

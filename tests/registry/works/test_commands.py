@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from allauth.account.models import EmailAddress
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from registry.apikeys.models import ApiKey, Membership
 from registry.works.models import Document, Work
 
 
@@ -36,3 +38,33 @@ def test_seed_demo_is_idempotent(db, settings, tmp_path):
     counts = (Work.objects.count(), Document.objects.count())
     assert "Demo works: 3 (0 new)" in seed()
     assert (Work.objects.count(), Document.objects.count()) == counts
+
+
+def test_seed_demo_creates_a_demo_builder_who_owns_an_organisation(db, settings, tmp_path, client):
+    settings.VAR_DIR = tmp_path
+    seed()
+    seed()  # still one organisation after a second run
+    password = (tmp_path / "demo_password").read_text().strip()
+    assert client.login(email="builder@example.org", password=password)
+    memberships = Membership.objects.filter(user__email="builder@example.org")
+    assert [(m.organisation.name, m.role) for m in memberships] == [("Demo Data", "owner")]
+
+
+def test_create_api_key_prints_a_working_filter_key_for_an_organisation(db, settings, tmp_path, client):
+    settings.VAR_DIR = tmp_path
+    seed()
+    out = io.StringIO()
+    call_command(
+        "create_api_key", "--email", "builder@example.org", "--organisation", "Demo Data", stdout=out
+    )
+    key = out.getvalue().strip()
+    assert key.startswith("rk_")
+    assert not ApiKey.objects.filter(key_hash__contains=key).exists()
+    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 200
+    assert response.json()["scope"] == "filter"
+
+
+def test_create_api_key_names_an_unknown_user(db):
+    with pytest.raises(CommandError, match="No user with the email 'nobody@example.org'"):
+        call_command("create_api_key", "--email", "nobody@example.org")

@@ -22,6 +22,10 @@ from registry.works import services
 from registry.works.models import Document, Work
 
 DEMO_EMAIL = "demo@example.org"
+# A dataset builder, so the filter API can be tried against the demo author's works (a caller's
+# own works never count against it). Member and owner of the organisation "Demo Data".
+DEMO_BUILDER_EMAIL = "builder@example.org"
+DEMO_ORGANISATION = "Demo Data"
 
 ESSAY = """\
 On keeping a garden of small tools
@@ -92,6 +96,7 @@ class Command(BaseCommand):
             if created:
                 preference_set(owner=user, values={"train-genai": "no"}, note="demo default")
 
+        self._builder(password)
         made = [self._work(user, spec) for spec in self._specs()]
         # Fingerprint now, in this process: the demo should be searchable the moment `up` prints
         # its URL, with or without a worker. A no-op for documents a task did already.
@@ -102,7 +107,30 @@ class Command(BaseCommand):
 
         new = sum(1 for m in made if m)
         self.stdout.write(f"Demo author: {DEMO_EMAIL} / password: {password}")
+        self.stdout.write(
+            f"Demo builder: {DEMO_BUILDER_EMAIL} / password: {password} (organisation {DEMO_ORGANISATION!r})"
+        )
         self.stdout.write(f"Demo works: {len(made)} ({new} new)")
+
+    @staticmethod
+    @transaction.atomic
+    def _builder(password: str) -> None:
+        from allauth.account.models import EmailAddress
+
+        from registry.apikeys.models import Organisation
+        from registry.apikeys.services import organisation_create
+
+        builder, _ = get_user_model().objects.get_or_create(
+            email=DEMO_BUILDER_EMAIL, defaults={"public_name": "Demo Builder"}
+        )
+        if not builder.check_password(password):
+            builder.set_password(password)
+            builder.save(update_fields=["password"])
+        EmailAddress.objects.update_or_create(
+            user=builder, email=DEMO_BUILDER_EMAIL, defaults={"verified": True, "primary": True}
+        )
+        if not Organisation.objects.filter(name=DEMO_ORGANISATION, memberships__user=builder).exists():
+            organisation_create(name=DEMO_ORGANISATION, created_by=builder)
 
     @staticmethod
     def _specs():
