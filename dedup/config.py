@@ -60,7 +60,9 @@ class EngineConfig:
             when their Jaccard is below ``threshold`` (lines inserted, deleted or moved).
             In (0, 1].
         min_snippet_verified: A snippet is reported only if at least this share of the query's
-            fingerprints inside the reported lines is found in the document. In [0, 1].
+            fingerprints inside the reported lines is found in the document. In [0, 1]. At 0.5 a
+            40-line snippet with three identifiers renamed throughout (0.56) is still found;
+            raising it trades such edited copies for fewer weak matches.
         min_abstract_shingles: Code with fewer distinct abstract-channel shingles than this (or
             fewer than ``min_abstract_diversity`` per token) is *low-information*: a file of
             ``#define NAME number`` lines looks like every other one on the abstract channel, so
@@ -79,7 +81,7 @@ class EngineConfig:
     boilerplate_max_df: int = 50
     scheme: str = "affine32"
     whole_coverage: float = 0.5
-    min_snippet_verified: float = 0.6
+    min_snippet_verified: float = 0.5
     min_abstract_shingles: int = 48
     min_abstract_diversity: float = 0.1
 

@@ -192,37 +192,6 @@ class Postings:
             segments.append(self._sorted_delta())
         return [(k, c) for k, c in segments if k.shape[1]]
 
-    def counts(self, keys: np.ndarray) -> np.ndarray:
-        """Entries (dead included) stored under each key, per lane, without expanding them.
-
-        Args:
-            keys: query keys, shape ``(lanes, q)`` (or ``(q,)`` for one lane).
-
-        Returns:
-            ``int64[lanes, q]``, the ``counts`` that :meth:`lookup` would return; lets a caller
-            size a batch before paying for the expansion.
-        """
-        keys = np.asarray(keys, dtype=self.key_dtype)
-        if keys.ndim == 1:
-            keys = keys[None, :]
-        out = np.zeros(keys.shape, np.int64)
-        segments = [self._keys]
-        if self._chunks:
-            segments.append(self._sorted_delta()[0])
-        # in sorted key order the binary searches walk the big array almost sequentially
-        order = np.argsort(keys, axis=1)
-        sorted_keys = np.take_along_axis(keys, order, axis=1)
-        for skeys in segments:
-            if skeys.shape[1] == 0:
-                continue
-            for lane in range(self.lanes):
-                lk = skeys[lane]
-                found = np.searchsorted(lk, sorted_keys[lane], side="right") - np.searchsorted(
-                    lk, sorted_keys[lane], side="left"
-                )
-                out[lane] += _unsort(found, order[lane])
-        return out
-
     def lookup(
         self,
         keys: np.ndarray,

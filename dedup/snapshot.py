@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dedup.config import EngineConfig
 from dedup.locations import LocationIndex
+from dedup.readings import readings
 from dedup.snapshot_format import (
     DELTA,
     FULL,
@@ -84,34 +85,6 @@ def language_hint(*, language: str | None, kind: str | None, url: str | None, re
             if guessed:
                 return guessed
     return None
-
-
-def readings(
-    language: str | None,
-    *,
-    kinds_present: Iterable[str],
-    code_languages: Iterable[str | None],
-    kinds: Sequence[str] = KINDS,
-) -> list[tuple[str, str | None]]:
-    """The (kind, language) pairs a text is fingerprinted with -- the service's rule.
-
-    This mirrors ``registry.engine._MatcherCache._readings``: prose once; code in the hinted
-    language, or without a hint once per language among the registry's code documents, and
-    always once with the generic tokenizer (a snippet cut from inside a docstring would
-    otherwise hide every token after it). A kind with no registered documents is not read.
-    """
-    present = set(kinds_present)
-    out: list[tuple[str, str | None]] = []
-    for kind in kinds:
-        if kind not in present:
-            continue
-        if kind == "prose":
-            out.append((kind, None))
-            continue
-        langs = {language} if language else {lang or None for lang in code_languages}
-        langs.add(None)
-        out.extend((kind, lang) for lang in sorted(langs, key=lambda x: x or ""))
-    return out
 
 
 class Snapshot:
@@ -305,11 +278,10 @@ class Snapshot:
         from dedup.fingerprint import fingerprint
 
         present = [k for k in KINDS if k in self.matchers and len(self.matchers[k])]
-        code_languages = self.manifest.get("code_languages", [])
         queries: dict[str, list[tuple[int, object]]] = {k: [] for k in KINDS}
         for i, item in enumerate(items):
             kinds = (item.kind,) if item.kind else KINDS
-            plan = readings(item.language, kinds_present=present, code_languages=code_languages, kinds=kinds)
+            plan = readings(item.text, item.language, kinds_present=present, kinds=kinds)
             for kind, lang in plan:
                 try:
                     fp = fingerprint(item.text, kind=kind, language=lang, config=self.config)

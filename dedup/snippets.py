@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
-from dedup.postings import Postings
+from dedup.postings import Postings, expand_ranges
 
 __all__ = [
     "HIT_BUDGET",
@@ -284,6 +284,47 @@ def _chain_stats_py(members, g_off, c_off, qc0, qc1, qtok, dtok, ql0, ql1, dl0, 
     return g_lines, stats
 
 
+def _containment_py(q_start, q_end, pair_f, p_lo, p_hi, pf, present, pf_off, s_lo, s_hi, s_off, ql0, ql1):
+    """Per chain: how many of its query's fingerprints occur in the document, and the share of
+    those inside the chain's sample ranges (0.0 when none is inside)."""
+    n_c = len(q_start)
+    found = np.zeros(n_c, np.int64)
+    verified = np.zeros(n_c, np.float64)
+    mark = np.zeros(len(ql0), np.bool_)
+    for c in range(n_c):
+        n = 0
+        for t in range(p_lo[c], p_hi[c]):
+            mark[pair_f[t]] = True
+            n += 1
+        for t in range(pf_off[c], pf_off[c + 1]):
+            if present[t]:
+                mark[pf[t]] = True
+                n += 1
+        found[c] = n
+        inside = 0
+        hit = 0
+        for f in range(q_start[c], q_end[c]):
+            ok = False
+            for r in range(s_off[c], s_off[c + 1]):
+                if ql0[f] >= s_lo[r] and ql1[f] <= s_hi[r]:
+                    ok = True
+                    break
+            if ok:
+                inside += 1
+                if mark[f]:
+                    hit += 1
+        if inside:
+            verified[c] = hit / inside
+        for t in range(p_lo[c], p_hi[c]):
+            mark[pair_f[t]] = False
+        for t in range(pf_off[c], pf_off[c + 1]):
+            mark[pf[t]] = False
+    return found, verified
+
+
+_containment_kernel = _jit(_containment_py) if USE_NUMBA else _containment_py
+
+
 if USE_NUMBA:
     _sweep = _jit(_sweep)
     _chain_stats_kernel = _jit(_chain_stats_py)
@@ -361,7 +402,7 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def _union_chars(c0: np.ndarray, c1: np.ndarray) -> int:
     a0, a1 = c0.tolist(), c1.tolist()
-    if any(x > y for x, y in zip(a0, a0[1:])):  # chains come sorted: skip the argsort then
+    if any(x > y for x, y in zip(a0[:-1], a0[1:], strict=True)):  # sorted (chains are): no argsort
         order = np.argsort(c0, kind="stable")
         a0, a1 = c0[order].tolist(), c1[order].tolist()
     total, end = 0, -1
@@ -498,24 +539,47 @@ class SnippetIndex:
         if sizes.sum() == 0:
             return results
         max_count = 8 * self.df_limit + 64
-        # postings each query will expand (keys over max_count are not expanded, see lookup)
-        per_fp = self._postings.counts(np.concatenate(qs)[:, H])[0]
-        per_fp[per_fp > max_count] = 0
-        per_q = np.bincount(np.repeat(np.arange(len(qs)), sizes), weights=per_fp, minlength=len(qs))
+        # every query fingerprint's posting range in every segment, searched once for the batch;
+        # binary searches in sorted key order walk the big array almost sequentially
+        segs = [(k[0], {name: c[0] for name, c in cols.items()}) for k, cols in self._postings.segments()]
+        hashes = np.concatenate(qs)[:, H]
+        by_hash = np.argsort(hashes)
+        sorted_hashes = hashes[by_hash]
+        ranges = []
+        cnt = np.zeros(len(hashes), np.int64)
+        for skeys, _ in segs:
+            lo = np.empty(len(hashes), np.int64)
+            hi = np.empty(len(hashes), np.int64)
+            lo[by_hash] = np.searchsorted(skeys, sorted_hashes, side="left")
+            hi[by_hash] = np.searchsorted(skeys, sorted_hashes, side="right")
+            ranges.append((lo, hi))
+            cnt += hi - lo
+        # postings each query may expand (keys over max_count never are)
+        per_q = np.bincount(
+            np.repeat(np.arange(len(qs)), sizes), weights=np.where(cnt > max_count, 0, cnt), minlength=len(qs)
+        )
         alive = self._state == 1
+        starts = np.concatenate([[0], np.cumsum(sizes)])
         start, load = 0, 0.0
+        cuts = []
         for i, n in enumerate(per_q.tolist()):
             if load and load + n > self.hit_budget:
-                self._search_sub(qs, exclude, start, i, alive, results)
+                cuts.append((start, i))
                 start, load = i, 0.0
             load += n
-        self._search_sub(qs, exclude, start, len(qs), alive, results)
+        cuts.append((start, len(qs)))
+        for a, b in cuts:
+            f0, f1 = starts[a], starts[b]
+            sub_ranges = [(lo[f0:f1], hi[f0:f1]) for lo, hi in ranges]
+            self._search_sub(qs, exclude, a, b, alive, results, segs, sub_ranges, cnt[f0:f1])
         for hits in results:
             hits.sort(key=lambda h: (-h.matched_chars, h.row))
         return results
 
-    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, results) -> None:
-        """Search queries ``q_lo:q_hi`` of ``qs``, appending to ``results``."""
+    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, results, segs, ranges, cnt) -> None:
+        """Search queries ``q_lo:q_hi`` of ``qs``, appending to ``results``; ``segs`` are the
+        postings' segments, ``ranges`` each one's ``(lo, hi)`` for the queries' fingerprints and
+        ``cnt`` their total postings."""
         queries = qs[q_lo:q_hi]
         sizes = np.array([len(q) for q in queries], np.int64)
         if sizes.sum() == 0:
@@ -531,34 +595,35 @@ class SnippetIndex:
         # the posting ranges); only the rare key found informative after all is expanded, so
         # boilerplate costs no hit arrays. Its presence in a reported document is looked up at
         # the end, for the containment scores.
-        segs = [(k[0], c["row"][0]) for k, c in self._postings.segments()]
-        hashes = qall[:, H]
-        ranges = []
-        cnt = np.zeros(len(qall), np.int64)
-        # binary searches in sorted key order walk the big array almost sequentially
-        by_hash = np.argsort(hashes)
-        sorted_hashes = hashes[by_hash]
-        for skeys, _ in segs:
-            lo = np.empty(len(hashes), np.int64)
-            hi = np.empty(len(hashes), np.int64)
-            lo[by_hash] = np.searchsorted(skeys, sorted_hashes, side="left")
-            hi[by_hash] = np.searchsorted(skeys, sorted_hashes, side="right")
-            ranges.append((lo, hi))
-            cnt += hi - lo
+        seg_rows = [c["row"] for _, c in segs]
         df = cnt.copy()
         middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
         if len(middle):
             df[middle] = 0
             stamp = np.full(len(alive), -1, np.int64)
-            for (_, srows), (lo, hi) in zip(segs, ranges, strict=True):
+            for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
                 _distinct_rows_kernel(srows, lo, hi, middle, alive, stamp, df)
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
         inf_idx = np.flatnonzero(informative)
-        _, sub_idx, cols, _ = self._postings.lookup(hashes[inf_idx], alive=alive)
-        if len(sub_idx) == 0:
+        parts_f, parts_cols = [], []
+        for (_, scols), (lo, hi) in zip(segs, ranges, strict=True):
+            owner, pos = expand_ranges(lo[inf_idx], hi[inf_idx])
+            parts_f.append(inf_idx[owner])
+            parts_cols.append({name: c[pos] for name, c in scols.items()})
+        if not parts_f:
             return
-        fidx = inf_idx[sub_idx]
+        fidx = np.concatenate(parts_f)
+        cols = {name: np.concatenate([p[name] for p in parts_cols]) for name in parts_cols[0]}
+        r = cols["row"]
+        live = np.zeros(len(r), bool)
+        inside = r < len(alive)
+        live[inside] = alive[r[inside]]
+        if not live.all():
+            fidx = fidx[live]
+            cols = {name: c[live] for name, c in cols.items()}
+        if len(fidx) == 0:
+            return
         rows = cols["row"].astype(np.int64)
         keep = np.ones(len(fidx), bool)
         grp_all = qowner[fidx] * (1 << 32) + rows
@@ -574,6 +639,19 @@ class SnippetIndex:
             ]
             if ex:
                 keep &= ~np.isin(grp_all, np.concatenate(ex))
+        # Cheap exact pre-filter before the full sort: a (query, document) group whose hits' query
+        # spans add up to less than min_chars cannot cover min_chars (most groups are a few
+        # k-grams shared by chance), so its hits are dropped before paying for the lexsort.
+        k_idx = np.flatnonzero(keep)
+        by_grp = k_idx[np.argsort(grp_all[k_idx], kind="stable")]
+        g_sorted = grp_all[by_grp]
+        g_new = np.ones(len(by_grp), bool)
+        g_new[1:] = g_sorted[1:] != g_sorted[:-1]
+        g_id = np.cumsum(g_new) - 1
+        spans = (qall[fidx[by_grp], C1] - qall[fidx[by_grp], C0]).astype(np.float64)
+        g_sum = np.bincount(g_id, weights=spans) if len(g_id) else np.zeros(0)
+        keep = np.zeros(len(fidx), bool)
+        keep[by_grp[g_sum[g_id] >= self.min_chars]] = True
         c_f, c_r, c_g = fidx[keep], rows[keep], grp_all[keep]
         c_d = cols["token"][keep].astype(np.int64)
         c_dl0, c_dl1 = cols["line_start"][keep], cols["line_end"][keep]
@@ -694,7 +772,7 @@ class SnippetIndex:
         pf_off = np.cumsum([0] + [len(x) for x in pf]).tolist()
         pf, pr = np.concatenate(pf), np.concatenate(pr)
         present = np.zeros(len(pf), np.bool_)
-        for (_, srows), (lo, hi) in zip(segs, ranges, strict=True):
+        for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
             _row_present_kernel(srows, lo, hi, pf, pr, present)
         ckeys = np.array([qi * (1 << 32) + row for qi, row in chains], np.int64)
         p_lo = np.searchsorted(pair_key, ckeys, side="left").tolist()
@@ -721,25 +799,35 @@ class SnippetIndex:
         )
         g_lines, c_stats = g_lines.tolist(), c_stats.tolist()
         c_off = c_off.tolist()
-        q_lines: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for c, (qi, row) in enumerate(chains):
+        samples, docs = [], []
+        for c in range(len(chains)):
             gl = g_lines[c_off[c] : c_off[c + 1]]
-            sample = _merge_ranges([(a, b) for a, b, _, _ in gl])
-            doc = _merge_ranges([(a, b) for _, _, a, b in gl])
+            samples.append(_merge_ranges([(a, b) for a, b, _, _ in gl]))
+            docs.append(_merge_ranges([(a, b) for _, _, a, b in gl]))
+        s_off = np.cumsum([0] + [len(x) for x in samples])
+        s_rng = np.array([r for x in samples for r in x], np.int64).reshape(-1, 2)
+        c_q = np.array([qi for qi, _ in chains], np.int64)
+        found, verified_all = _containment_kernel(
+            starts[c_q],
+            starts[c_q + 1],
+            pair_f,
+            np.array(p_lo, np.int64),
+            np.array(p_hi, np.int64),
+            pf,
+            present,
+            np.array(pf_off, np.int64),
+            s_rng[:, 0].copy(),
+            s_rng[:, 1].copy(),
+            s_off,
+            qall[:, L0].astype(np.int64),
+            qall[:, L1].astype(np.int64),
+        )
+        found, verified_all = found.tolist(), verified_all.tolist()
+        for c, (qi, row) in enumerate(chains):
+            sample, doc = samples[c], docs[c]
             chars, query_tokens, doc_tokens = c_stats[c]
-            if qi not in q_lines:
-                qf = qall[starts[qi] : starts[qi + 1]]
-                q_lines[qi] = (qf[:, L0], qf[:, L1])
-            ql0, ql1 = q_lines[qi]
-            boiler_found = pf[pf_off[c] : pf_off[c + 1]][present[pf_off[c] : pf_off[c + 1]]]
-            f_in_doc = np.concatenate((pair_f[p_lo[c] : p_hi[c]], boiler_found)) - starts[qi]
-            estimated = len(f_in_doc) / len(ql0)
-            in_region = np.zeros(len(ql0), bool)
-            for lo, hi in sample:
-                in_region |= (ql0 >= lo) & (ql1 <= hi)
-            found_mask = np.zeros(len(ql0), bool)
-            found_mask[f_in_doc] = True
-            verified = float(found_mask[in_region].mean()) if in_region.any() else 0.0
+            estimated = found[c] / int(sizes[qi])
+            verified = verified_all[c]
             results[q_lo + qi].append(
                 SnippetHit(row, sample, doc, chars, estimated, verified, query_tokens, doc_tokens)
             )

@@ -62,6 +62,7 @@ def _dedup() -> SimpleNamespace:
     from dedup import BinaryInputError, EngineConfig, decode, language_for_path
     from dedup.fingerprint import Fingerprint, expected_params, fingerprint
     from dedup.matcher import Match, Matcher
+    from dedup.readings import readings
 
     return SimpleNamespace(
         BinaryInputError=BinaryInputError,
@@ -73,6 +74,7 @@ def _dedup() -> SimpleNamespace:
         expected_params=expected_params,
         fingerprint=fingerprint,
         language_for_path=language_for_path,
+        readings=readings,
     )
 
 
@@ -174,7 +176,6 @@ class _MatcherCache:
         self.matchers: dict[str, dedup.Matcher] = {}
         self.loaded: dict[int, tuple] = {}  # doc id -> (fingerprinted_at, work id, kind, language)
         self.unusable: dict[int, tuple] = {}  # ready, but fingerprinted with other parameters
-        self.code_languages: frozenset | None = None  # of `loaded`, worked out on first use
 
     def refresh(self) -> None:
         """Bring the matchers up to date with the ready documents (see the module docstring).
@@ -217,7 +218,6 @@ class _MatcherCache:
             for doc_id in (set(self.loaded) | set(self.unusable)) - set(current):
                 self._forget(doc_id)
             self._load(current)
-        self.code_languages = None
         self.version = version
 
     @staticmethod
@@ -261,40 +261,17 @@ class _MatcherCache:
         if newest is not None and (self.watermark is None or newest > self.watermark):
             self.watermark = newest
 
-    def _readings(self, kinds, language: str | None) -> list[tuple[str, str | None]]:
-        """(kind, language) pairs to fingerprint the query with.
-
-        Code tokenisation depends on the language (comment and string syntax, keywords), so a
-        code snippet is read in the hinted language, or -- without a hint -- once per language
-        present among the registered code documents, so each document meets a reading in its
-        own language. It is always read with the generic tokenizer too: a snippet cut from the
-        middle of a docstring or block comment opens a string or comment that never closes in
-        the language's own reading and hides every token after it.
-        """
-        readings = []
-        for kind in kinds:
-            matcher = self.matchers.get(kind)
-            if matcher is None or len(matcher) == 0:
-                continue
-            if kind == "prose":
-                readings.append((kind, None))
-                continue
-            if not language and self.code_languages is None:
-                # Once per registry version, not per query: a pass over every loaded document
-                # took 6 ms per query without a hint at 100,000 documents.
-                self.code_languages = frozenset(
-                    row[3] or None for row in self.loaded.values() if row[2] == kind
-                )
-            langs = {language} if language else set(self.code_languages)
-            langs.add(None)
-            readings.extend((kind, lang) for lang in sorted(langs, key=lambda x: x or ""))
-        return readings
+    def _readings(self, text: str, kinds, language: str | None) -> list[tuple[str, str | None]]:
+        """(kind, language) pairs to fingerprint a query with: `dedup.readings`' rule, which the
+        offline filter shares, over the kinds that have registered documents."""
+        present = [kind for kind in kinds if self.matchers.get(kind) is not None and len(self.matchers[kind])]
+        return _dedup().readings(text, language, kinds_present=present, kinds=kinds)
 
     def query_batch(self, queries: Sequence[Query]) -> list[list[EngineMatch]]:
         self.refresh()
         with self._lock:
             config = self.config
-            plans = [self._readings(q.kinds, q.language) for q in queries]
+            plans = [self._readings(q.text, q.kinds, q.language) for q in queries]
         # Fingerprinting is the CPU-heavy part and touches no shared state: outside the lock.
         by_kind: dict[str, list[tuple[int, dedup.Fingerprint]]] = {kind: [] for kind in KINDS}
         for i, (q, plan) in enumerate(zip(queries, plans, strict=True)):

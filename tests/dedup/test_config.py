@@ -20,7 +20,7 @@ def test_the_defaults_are_the_documented_ones():
         "boilerplate_max_df": 50,
         "scheme": "affine32",
         "whole_coverage": 0.5,
-        "min_snippet_verified": 0.6,
+        "min_snippet_verified": 0.5,
         "min_abstract_shingles": 48,
         "min_abstract_diversity": 0.1,
     }
