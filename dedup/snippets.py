@@ -17,7 +17,9 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    localising, so boilerplate never makes a match on its own. ``max_df`` is absolute on purpose:
    in a small registry a fraction-of-documents rule would also suppress real code that the same
    author registered in several versions. For very large registries the limit grows with the
-   registry (``max_df_fraction``) so that a popular idiom does not stay "rare" forever.
+   registry (``max_df_fraction``) so that a popular idiom does not stay "rare" forever. Document
+   frequencies are counted in place over the posting ranges (numba): boilerplate postings are
+   never expanded into hit arrays.
 4. **Localisation.** Hits are grouped per (query, document) and chained by dynamic programming
    into runs that advance in the same order on both sides, allowing gaps from small edits (a
    renamed identifier or a changed literal breaks the k-grams that contain it). A run is reported
@@ -26,6 +28,9 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    ``0,`` rows chains along any diagonal of another). Line ranges run from the first line of the
    first k-gram to the last line of the last one, on both sides. Each hit also reports how many
    tokens its k-grams cover on both sides, for the matcher's whole-document coverage rule.
+   Before chaining, (query, document) groups that cannot reach ``min_chars`` are dropped (exact),
+   and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap).
+   The work is linear in hits: one sort, then numba passes for chains, pieces and the scores.
 """
 
 from __future__ import annotations
@@ -638,7 +643,10 @@ class SnippetIndex:
                 if e is not None and len(e)
             ]
             if ex:
-                keep &= ~np.isin(grp_all, np.concatenate(ex))
+                # a binary search into the few excluded pairs (np.isin sorts all the hits)
+                ex = np.sort(np.concatenate(ex))
+                at = np.minimum(np.searchsorted(ex, grp_all), len(ex) - 1)
+                keep &= ex[at] != grp_all
         # Cheap exact pre-filter before the full sort: a (query, document) group whose hits' query
         # spans add up to less than min_chars cannot cover min_chars (most groups are a few
         # k-grams shared by chance), so its hits are dropped before paying for the lexsort.
