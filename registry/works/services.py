@@ -309,3 +309,55 @@ def document_fingerprint(*, document_id: int) -> str:
             pending_text=None,
         )
     return Document.objects.values_list("state", flat=True).get(pk=doc.pk)
+
+
+@dataclass
+class RefingerprintReport:
+    """What `documents_refingerprint_stale` found and did."""
+
+    checked: int = 0
+    refingerprinted: int = 0
+    failed: int = 0  # stale, and the text was not kept: the author must register it again
+
+
+def _is_stale(doc: Document) -> bool:
+    """Whether a ready document's stored fingerprint was made with other engine parameters."""
+    try:
+        fp = engine.fingerprint_from_bytes(bytes(doc.fingerprint))
+    except ValueError:
+        return True  # an older storage format the engine no longer reads
+    return engine.fingerprint_params(fp) != engine.expected_fingerprint_params(doc.work.kind)
+
+
+def documents_refingerprint_stale() -> RefingerprintReport:
+    """Fingerprint again every ready document whose fingerprint the engine would skip.
+
+    The matcher only compares fingerprints made with the registry's current parameters
+    (`settings.DEDUP` and the engine's normaliser version), so after either changes, stored
+    fingerprints would silently stop matching. Documents whose text is kept are fingerprinted
+    again here, in this process; fingerprints-only documents cannot be (their text is gone), so
+    they are marked failed with a reason the author sees on the dashboard. Safe to run twice: a
+    second run finds nothing stale.
+    """
+    report = RefingerprintReport()
+    ready = Document.objects.select_related("work").filter(state=Document.State.READY)
+    for doc in ready.only("id", "fingerprint", "text", "work__kind").iterator(chunk_size=200):
+        report.checked += 1
+        if not _is_stale(doc):
+            continue
+        still_ready = Document.objects.filter(pk=doc.pk, state=Document.State.READY)
+        if doc.text is None:
+            still_ready.update(
+                state=Document.State.FAILED,
+                error="This document was fingerprinted by an older version of the matching engine and "
+                "its text was not kept, so it cannot be fingerprinted again; register it again.",
+            )
+            report.failed += 1
+            continue
+        # Back to pending, then the usual idempotent path stores the new fingerprint.
+        still_ready.update(state=Document.State.PENDING)
+        if document_fingerprint(document_id=doc.pk) == Document.State.READY:
+            report.refingerprinted += 1
+        else:
+            report.failed += 1
+    return report

@@ -22,6 +22,7 @@ class Command(BaseCommand):
             return
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
+        call_command("refingerprint", stdout=self.stdout)
         call_command("seed_demo", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
