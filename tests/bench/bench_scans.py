@@ -35,7 +35,6 @@ timings; ``tests/bench/test_bench_scans_smoke.py`` runs it tiny and checks the r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -46,257 +45,32 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from tests.bench import seeding
+from tests.bench.seeding import Doc, create_database, ensure_servers, load_corpus, register
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/registry_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/9"
 QUEUE = "registry-bench"
 DOC_LINES = 60  # the longest registered document, in lines: a small file of a repository
-DOCS_PER_WORK = 100
 COPIED_FRACTION = 0.1
 TARGETS = {"samples_per_s_per_worker": ">= 1000", "speedup_2_vs_1": ">= 1.8"}
 
 
 def log(message: str) -> None:
-    print(f"[bench_scans {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --- 1. Servers ---------------------------------------------------------------------------------
-
-
-def _answers(command: list[str], expect: str | None = None) -> bool:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and (expect is None or done.stdout.strip() == expect)
-
-
-def _wait(what: str, check) -> None:
-    deadline = time.monotonic() + 60
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench_scans: {what} did not answer within 60 s")
-        time.sleep(1)
-
-
-def ensure_servers(database_url: str, broker_url: str) -> None:
-    """Start PostgreSQL and Redis on loopback as .ci/run does, if they are not answering."""
-    db, broker = urlsplit(database_url), urlsplit(broker_url)
-    pg = ["pg_isready", "-h", db.hostname or "127.0.0.1", "-p", str(db.port or 5432), "-q"]
-    if not _answers(pg):
-        log("starting PostgreSQL")
-        versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
-        if not versions:
-            raise SystemExit("bench_scans: PostgreSQL is not running and not installed (/etc/postgresql)")
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], check=True
-        )
-        _wait("PostgreSQL", lambda: _answers(pg))
-    ping = ["redis-cli", "-h", broker.hostname or "127.0.0.1", "-p", str(broker.port or 6379), "ping"]
-    if not _answers(ping, "PONG"):
-        log("starting Redis")
-        for directory in ("/var/lib/redis", "/var/log/redis"):
-            os.makedirs(directory, exist_ok=True)
-        subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-             "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-             "--logfile", "/var/log/redis/ci.log"],
-            check=True,
-        )  # fmt: skip
-        _wait("Redis", lambda: _answers(ping, "PONG"))
-
-
-def create_database(database_url: str) -> None:
-    """Drop and create the benchmark's database (never the registry's own: its name is checked)."""
-    import psycopg
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*bench[a-z0-9_]*", name):
-        raise SystemExit(f"bench_scans: refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(
-        dbname="postgres",
-        user=parts.username or "postgres",
-        password=parts.password,
-        host=parts.hostname,
-        port=parts.port or 5432,
-        autocommit=True,
-    ) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    seeding.log(message, prog="bench_scans")
 
 
 def setup_django(database_url: str, broker_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["CELERY_BROKER_URL"] = broker_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    seeding.setup_django(database_url, CELERY_BROKER_URL=broker_url)
     from registry.celery import app
 
     # Every task this process sends goes to the benchmark's queue, which only its workers read.
     app.conf.task_default_queue = QUEUE
     app.conf.task_always_eager = False
-
-
-# --- 2. The registry ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Doc:
-    path: str
-    language: str | None
-    text: str
-
-
-def _split(path: str, text: str) -> list[tuple[str, str]]:
-    lines = text.splitlines()
-    if len(lines) <= DOC_LINES:
-        return [(path, text)]
-    return [
-        (f"{path}#L{start + 1}", "\n".join(lines[start : start + DOC_LINES]))
-        for start in range(0, len(lines), DOC_LINES)
-        if any(line.strip() for line in lines[start : start + DOC_LINES])
-    ]
-
-
-def load_corpus(n_registry: int, seed: int) -> tuple[list[Doc], list[Doc]]:
-    """(registered documents, unregistered documents) from whole source files, split by file.
-
-    Files are shuffled with the seed and dealt out whole: a tenth of them (at least enough for
-    the samples) stay unregistered, so an "unrelated" sample never comes from a registered file.
-    """
-    from registry import engine
-    from tests.bench import corpus
-
-    # The standard library, site-packages' Python (python_stdlib skips site-packages and
-    # other_languages takes only non-Python files there) and the other languages; distinct contents.
-    seen: set[bytes] = set()
-    site_packages = Path(sysconfig.get_paths()["purelib"])
-    python = [
-        path
-        for root in (corpus.stdlib_root(), site_packages, Path("/usr/lib/python3/dist-packages"))
-        if root.is_dir()
-        for path in corpus._walk(root, {".py"})
-    ]
-    files = corpus._read(python, lambda p: "python", min_bytes=200, max_bytes=512 * 1024, seen=seen)
-    files += [
-        f for f in corpus.other_languages(min_bytes=200, max_bytes=512 * 1024)
-        if hashlib.sha1(f.data).digest() not in seen
-    ]  # fmt: skip
-    files.sort(key=lambda f: f.path)
-    random.Random(seed).shuffle(files)
-
-    registered: list[Doc] = []
-    unregistered: list[Doc] = []
-    for i, f in enumerate(files):
-        bucket = unregistered if i % 10 == 0 else registered
-        if bucket is registered and len(registered) >= n_registry:
-            bucket = unregistered
-        language = engine.language_for_path(f.path)
-        for path, text in _split(f.path, f.text):
-            bucket.append(Doc(path, language, text))
-        if len(registered) >= n_registry and len(unregistered) >= 2000:
-            break
-    if len(registered) < n_registry:
-        log(f"only {len(registered)} documents available (asked for {n_registry})")
-    return registered[:n_registry], unregistered
-
-
-def _fingerprint(doc: tuple[str, str | None]):
-    from registry import engine
-
-    text, language = doc
-    try:
-        fp = engine.fingerprint_document_text(text, "code", language)
-    except Exception:  # noqa: BLE001 - a document the engine refuses is left out and counted
-        return None
-    return fp.to_bytes(), fp.exact_hash, fp.num_lines, fp.num_tokens
-
-
-def register(docs: list[Doc], *, processes: int) -> dict:
-    """Fingerprint `docs` in `processes` processes and bulk-insert them as ready documents."""
-    import multiprocessing
-
-    from django.contrib.auth import get_user_model
-    from django.db import connections, transaction
-    from django.utils import timezone
-
-    from registry.works.models import Document, Work
-
-    User = get_user_model()
-    author = User.objects.create_user(email="bench-author@example.org", password=None, public_name="Bench")
-    started = time.perf_counter()
-    connections.close_all()  # the forked processes must not share this process's connection
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.map(_fingerprint, [(d.text, d.language) for d in docs], chunksize=256)
-    fingerprint_s = time.perf_counter() - started
-
-    started = time.perf_counter()
-    licences = ["MIT", "Apache-2.0", "GPL-3.0-only", "BSD-3-Clause", "CC-BY-4.0"]
-    now = timezone.now()
-    skipped = 0
-    with transaction.atomic():
-        works = Work.objects.bulk_create(
-            Work(
-                owner=author,
-                title=f"Bench work {i}",
-                kind=Work.Kind.CODE,
-                licence=licences[i % len(licences)],
-                attribution=f"Bench author, work {i}",
-                storage=Work.Storage.FINGERPRINTS,
-                source=Work.Source.ARCHIVE,
-            )
-            for i in range(math.ceil(len(docs) / DOCS_PER_WORK))
-        )
-        batch = []
-        for i, (doc, result) in enumerate(zip(docs, results, strict=True)):
-            if result is None:
-                skipped += 1
-                continue
-            blob, exact_hash, num_lines, num_tokens = result
-            batch.append(
-                Document(
-                    work=works[i // DOCS_PER_WORK],
-                    path=doc.path,
-                    language=doc.language or "",
-                    size_bytes=len(doc.text.encode()),
-                    state=Document.State.READY,
-                    fingerprint=blob,
-                    exact_hash=exact_hash,
-                    num_lines=num_lines,
-                    num_tokens=num_tokens,
-                    fingerprinted_at=now,
-                )
-            )
-            if len(batch) >= 2000:
-                Document.objects.bulk_create(batch)
-                batch = []
-        Document.objects.bulk_create(batch)
-    insert_s = time.perf_counter() - started
-    return {
-        "documents": len(docs) - skipped,
-        "refused_by_engine": skipped,
-        "works": len(works),
-        "fingerprint_s": round(fingerprint_s, 2),
-        "insert_s": round(insert_s, 2),
-        "processes": processes,
-        "method": (
-            f"fingerprinted in-process with registry.engine.fingerprint_document_text ({processes} "
-            "processes), inserted with bulk_create as ready Documents (no fingerprint tasks)"
-        ),
-    }
 
 
 # --- 3. Samples ---------------------------------------------------------------------------------
