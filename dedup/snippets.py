@@ -30,7 +30,8 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    tokens its k-grams cover on both sides, for the matcher's whole-document coverage rule.
    Before chaining, (query, document) groups that cannot reach ``min_chars`` are dropped (exact),
    and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap).
-   The work is linear in hits: one sort, then numba passes for chains, pieces and the scores.
+   The work is linear in hits: one sort, then numba passes for chains, pieces, their assembly
+   into reported chains (overlap filtering, joining, line ranges) and the scores.
 """
 
 from __future__ import annotations
@@ -330,6 +331,143 @@ def _containment_py(q_start, q_end, pair_f, p_lo, p_hi, pf, present, pf_off, s_l
 _containment_kernel = _jit(_containment_py) if USE_NUMBA else _containment_py
 
 
+def _assemble_py(kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, min_chars, distinct_share):
+    """Pieces -> reported chains, per (query, document): one pass for all of them.
+
+    ``kp[k_off[c]:k_off[c + 1]]`` are the pieces of one (query, document), best first;
+    ``members[m_off[p]:m_off[p + 1]]`` the hits of piece ``p`` in chain order. Per (query,
+    document): a query region matched at several places of the document (repeated code) keeps
+    only its best place (pieces overlapping a kept one in the query are dropped; a piece's query
+    tokens strictly increase, so its first and last hits bound it); the kept pieces, in query
+    order, are joined when consecutive ones advance on both sides by at most ``join_gap`` tokens;
+    a group of pieces is kept if its query spans cover ``min_chars`` and its fingerprints are not
+    mostly repeats of a few hashes (a run of one repeated k-gram, "0, 0, 0," rows of a table,
+    chains along any diagonal of another such run: most of a real copy's fingerprints differ).
+
+    Returns:
+        ``(out, g_off, c_off, c_src)``: the kept groups' hits (``out[g_off[g]:g_off[g + 1]]``),
+        each reported chain's groups (``c_off``) and the index of its (query, document) in ``k_off``.
+    """
+    n_k = len(k_off) - 1
+    out = np.empty(len(members), np.int64)
+    g_off = np.zeros(len(kp) + 1, np.int64)
+    c_off = np.zeros(n_k + 1, np.int64)
+    c_src = np.empty(n_k, np.int64)
+    kept = np.empty(len(kp), np.int64)
+    k_lo = np.empty(len(kp), np.int64)
+    k_hi = np.empty(len(kp), np.int64)
+    n_out, n_g, n_c = 0, 0, 0
+    for c in range(n_k):
+        n_kept = 0
+        for t in range(k_off[c], k_off[c + 1]):
+            p = kp[t]
+            lo = qtok[members[m_off[p]]]
+            hi = qtok[members[m_off[p + 1] - 1]]
+            ok = True
+            for u in range(n_kept):
+                if not (hi < k_lo[u] or lo > k_hi[u]):
+                    ok = False
+                    break
+            if ok:
+                kept[n_kept] = p
+                k_lo[n_kept] = lo
+                k_hi[n_kept] = hi
+                n_kept += 1
+        # kept pieces in query order (their spans are disjoint: no ties)
+        by_q = np.argsort(k_lo[:n_kept])
+        g_first = n_g
+        u = 0
+        while u < n_kept:
+            # a group of consecutive pieces: u..v-1
+            v = u + 1
+            while v < n_kept:
+                last = members[m_off[kept[by_q[v - 1]] + 1] - 1]
+                first = members[m_off[kept[by_q[v]]]]
+                dq = qtok[first] - qtok[last]
+                dd = dtok[first] - dtok[last]
+                if 0 < dq <= join_gap and 0 < dd <= join_gap:
+                    v += 1
+                else:
+                    break
+            a = n_out
+            for w in range(u, v):
+                p = kept[by_q[w]]
+                for t in range(m_off[p], m_off[p + 1]):
+                    out[n_out] = members[t]
+                    n_out += 1
+            u = v
+            m = out[a:n_out]
+            # union of the query spans (sorted by start, which chains almost always are)
+            s0 = qc0[m]
+            s1 = qc1[m]
+            srt = True
+            for t in range(1, len(m)):
+                if s0[t] < s0[t - 1]:
+                    srt = False
+                    break
+            if not srt:
+                o = np.argsort(s0)
+                s0 = s0[o]
+                s1 = s1[o]
+            total = 0
+            end = -1
+            for t in range(len(m)):
+                if s1[t] <= end:
+                    continue
+                total += s1[t] - max(s0[t], end)
+                end = s1[t]
+            ok = total >= min_chars
+            if ok:
+                hs = np.sort(qh[m])
+                nd = 1
+                for t in range(1, len(hs)):
+                    if hs[t] != hs[t - 1]:
+                        nd += 1
+                ok = not (nd < distinct_share * len(m))
+            if ok:
+                n_g += 1
+                g_off[n_g] = n_out
+            else:
+                n_out = a
+        if n_g > g_first:
+            c_src[n_c] = c
+            n_c += 1
+            c_off[n_c] = n_g
+    return out[:n_out], g_off[: n_g + 1], c_off[: n_c + 1], c_src[:n_c]
+
+
+_assemble_kernel = _jit(_assemble_py) if USE_NUMBA else _assemble_py
+
+
+def _merge_ranges_py(g_lines, c_off, col):
+    """Per chain, its groups' line ranges ``g_lines[:, col:col + 2]`` merged (touching ranges
+    join); returns ``(ranges, r_off)``, the ranges of chain ``c`` at ``r_off[c]:r_off[c + 1]``."""
+    n_c = len(c_off) - 1
+    out = np.empty((len(g_lines), 2), np.int64)
+    r_off = np.zeros(n_c + 1, np.int64)
+    n = 0
+    for c in range(n_c):
+        a, b = c_off[c], c_off[c + 1]
+        lo = g_lines[a:b, col]
+        hi = g_lines[a:b, col + 1]
+        # ties on the start merge whatever their order: sorting by start alone is enough
+        o = np.argsort(lo)
+        first = n
+        for t in range(len(o)):
+            x, y = lo[o[t]], hi[o[t]]
+            if n > first and x <= out[n - 1, 1] + 1:
+                out[n - 1, 1] = max(out[n - 1, 1], y)
+            else:
+                out[n, 0] = x
+                out[n, 1] = y
+                n += 1
+        r_off[c + 1] = n
+    return out[:n], r_off
+
+
+_merge_ranges_kernel = _jit(_merge_ranges_py) if USE_NUMBA else _merge_ranges_py
+
+
 if USE_NUMBA:
     _sweep = _jit(_sweep)
     _chain_stats_kernel = _jit(_chain_stats_py)
@@ -395,28 +533,10 @@ class SnippetHit:
     doc_tokens: int = 0
 
 
-def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    out: list[list[int]] = []
-    for a, b in sorted(ranges):
-        if out and a <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return tuple((a, b) for a, b in out)
-
-
-def _union_chars(c0: np.ndarray, c1: np.ndarray) -> int:
-    a0, a1 = c0.tolist(), c1.tolist()
-    if any(x > y for x, y in zip(a0[:-1], a0[1:], strict=True)):  # sorted (chains are): no argsort
-        order = np.argsort(c0, kind="stable")
-        a0, a1 = c0[order].tolist(), c1[order].tolist()
-    total, end = 0, -1
-    for a, b in zip(a0, a1, strict=True):
-        if b <= end:
-            continue
-        total += b - max(a, end)
-        end = b
-    return total
+def _ramps(lengths: np.ndarray) -> np.ndarray:
+    """``0, 1, ..., n - 1`` for each ``n`` in ``lengths``, concatenated."""
+    total = int(lengths.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
 class SnippetIndex:
@@ -590,6 +710,8 @@ class SnippetIndex:
         if sizes.sum() == 0:
             return
         qall = np.concatenate(queries)
+        # the query fingerprints' columns, each contiguous int64: the hits gather from them
+        qcol = np.ascontiguousarray(qall.T, np.int64)
         qowner = np.repeat(np.arange(len(queries), dtype=np.int64), sizes)
         limit = self.df_limit
         max_count = 8 * limit + 64
@@ -656,32 +778,41 @@ class SnippetIndex:
         g_new = np.ones(len(by_grp), bool)
         g_new[1:] = g_sorted[1:] != g_sorted[:-1]
         g_id = np.cumsum(g_new) - 1
-        spans = (qall[fidx[by_grp], C1] - qall[fidx[by_grp], C0]).astype(np.float64)
+        g_f = fidx[by_grp]
+        spans = (qcol[C1][g_f] - qcol[C0][g_f]).astype(np.float64)
         g_sum = np.bincount(g_id, weights=spans) if len(g_id) else np.zeros(0)
-        keep = np.zeros(len(fidx), bool)
-        keep[by_grp[g_sum[g_id] >= self.min_chars]] = True
-        c_f, c_r, c_g = fidx[keep], rows[keep], grp_all[keep]
-        c_d = cols["token"][keep].astype(np.int64)
-        c_dl0, c_dl1 = cols["line_start"][keep], cols["line_end"][keep]
-        if len(c_f) == 0:
+        g_ok = g_sum[g_id] >= self.min_chars
+        idx, idx_g = by_grp[g_ok], g_id[g_ok]
+        if len(idx) == 0:
             return
-        qrow = qall[c_f].astype(np.int64)
-        order = np.lexsort((c_d, qrow[:, TOK], c_g))
-        c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow = (a[order] for a in (c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow))
+        # Sort the kept hits by (group, query token, document token). They are already grouped
+        # (by_grp, stably), and the dense group number orders like the group key, so one stable
+        # argsort of a packed int64 key gives the order of a three-key lexsort (ties included)
+        # at a fraction of its cost; the lexsort stays for keys too wide to pack.
+        s_q = qcol[TOK][fidx[idx]]
+        s_d = cols["token"][idx].astype(np.int64)
+        q_bits, d_bits = int(s_q.max()).bit_length(), int(s_d.max()).bit_length()
+        if int(idx_g[-1]).bit_length() + q_bits + d_bits <= 63:
+            order = np.argsort((idx_g << (q_bits + d_bits)) | (s_q << d_bits) | s_d, kind="stable")
+        else:
+            order = np.lexsort((s_d, s_q, idx_g))
+        perm, s_g, s_q, s_d = idx[order], idx_g[order], s_q[order], s_d[order]
         # Prune (query, document) groups before chaining. The query characters a group can ever
         # cover are the union of its distinct query k-grams' spans: a group below min_chars cannot
         # report anything (exact). Then keep only the ``max_candidates`` groups of each query
-        # with the largest such bound (a cap: see MAX_CANDIDATES).
-        n = len(c_f)
+        # with the largest such bound (a cap: see MAX_CANDIDATES). The hits' other columns are
+        # gathered only for the groups that pass.
+        n = len(perm)
         new_grp = np.ones(n, bool)
-        new_grp[1:] = c_g[1:] != c_g[:-1]
+        new_grp[1:] = s_g[1:] != s_g[:-1]
         new_blk = new_grp.copy()
-        new_blk[1:] |= qrow[1:, TOK] != qrow[:-1, TOK]
+        new_blk[1:] |= s_q[1:] != s_q[:-1]
         gid = np.cumsum(new_grp) - 1
         # within a group, the blocks' spans are sorted by start and by end (both grow with the
         # token index), so the union is a running sum of what each adds past the previous end
         b_idx = np.flatnonzero(new_blk)
-        b0, b1 = qrow[b_idx, C0], qrow[b_idx, C1]
+        b_f = fidx[perm[b_idx]]
+        b0, b1 = qcol[C0][b_f], qcol[C1][b_f]
         prev_end = np.empty_like(b1)
         prev_end[0] = -1
         prev_end[1:] = b1[:-1]
@@ -689,7 +820,7 @@ class SnippetIndex:
         add = b1 - np.maximum(b0, prev_end)
         bound = np.bincount(gid[b_idx], weights=np.maximum(add, 0), minlength=int(gid[-1]) + 1)
         g_first = np.flatnonzero(new_grp)
-        g_query = c_g[g_first] >> 32
+        g_query = grp_all[perm[g_first]] >> 32
         ok_g = bound >= self.min_chars
         cand = np.flatnonzero(ok_g)
         if len(cand) == 0:
@@ -704,19 +835,17 @@ class SnippetIndex:
         ok_g[cand[rank < self.max_candidates]] = True
         sel = ok_g[gid]
         if not sel.all():
-            c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow = (
-                a[sel] for a in (c_f, c_r, c_g, c_d, c_dl0, c_dl1, qrow)
-            )
+            perm, s_d = perm[sel], s_d[sel]
+        c_f, c_g, c_d = fidx[perm], grp_all[perm], s_d
+        c_dl0, c_dl1 = cols["line_start"][perm], cols["line_end"][perm]
+        qtok, qc0, qc1 = qcol[TOK][c_f], qcol[C0][c_f], qcol[C1][c_f]
         max_gap = 4 * (self.k + self.window)
-        score, prev = chain_hits(
-            c_g, qrow[:, TOK], c_d, qrow[:, C0], qrow[:, C1], max_gap=max_gap, max_drift=max_gap // 2
-        )
+        score, prev = chain_hits(c_g, qtok, c_d, qc0, qc1, max_gap=max_gap, max_drift=max_gap // 2)
         # Pieces: best chains, taken greedily by score, each hit used once. Pieces of a third of
         # the minimum are kept because an edit can split one copied region in two.
         ends = np.flatnonzero(score >= max(1, self.min_chars // 3))
         if len(ends) == 0:
             return
-        qc0, qc1, qtok = qrow[:, C0], qrow[:, C1], qrow[:, TOK]
         by_score = ends[np.argsort(-score[ends], kind="stable")]
         piece_of, piece_end = _pieces_kernel(by_score, prev, qc0, qc1, max(1, self.min_chars // 3))
         if len(piece_end) == 0:
@@ -724,45 +853,39 @@ class SnippetIndex:
         # members of each piece in chain order (a chain's hits advance in the sorted order)
         members = np.flatnonzero(piece_of >= 0)
         members = members[np.argsort(piece_of[members], kind="stable")]
-        bounds = np.cumsum(np.bincount(piece_of[members], minlength=len(piece_end)))[:-1]
-        pieces: dict[tuple[int, int], list[np.ndarray]] = {}
-        for i, m in zip(piece_end.tolist(), np.split(members, bounds), strict=True):
-            pieces.setdefault((int(c_g[i] >> 32), int(c_r[i])), []).append(m)
-        chains: dict[tuple[int, int], list[np.ndarray]] = {}
-        for key, plist in pieces.items():
-            # a query region matched at several places of a document (repeated code) keeps only
-            # its best place: pieces come best first, drop those overlapping a kept one in the query
-            # (a piece's query tokens strictly increase: its first and last hits bound it)
-            kept: list[np.ndarray] = []
-            spans: list[tuple[int, int]] = []
-            for m in plist:
-                lo, hi = int(qtok[m[0]]), int(qtok[m[-1]])
-                if all(hi < a or lo > b for a, b in spans):
-                    kept.append(m)
-                    spans.append((lo, hi))
-            kept.sort(key=lambda m: int(qtok[m[0]]))
-            # join consecutive pieces that advance on both sides with a bounded gap
-            groups: list[list[np.ndarray]] = []
-            for m in kept:
-                if groups:
-                    last = groups[-1][-1]
-                    dq = qrow[m[0], TOK] - qrow[last[-1], TOK]
-                    dd = c_d[m[0]] - c_d[last[-1]]
-                    if 0 < dq <= 3 * max_gap and 0 < dd <= 3 * max_gap:
-                        groups[-1].append(m)
-                        continue
-                groups.append([m])
-            for g in groups:
-                allm = np.concatenate(g)
-                if _union_chars(qc0[allm], qc1[allm]) < self.min_chars:
-                    continue
-                # a run of one repeated k-gram ("0, 0, 0," rows of a table) chains along any
-                # diagonal of another such run: most of a real copy's fingerprints are distinct
-                if len(set(qrow[allm, H].tolist())) < MIN_DISTINCT_SHARE * len(allm):
-                    continue
-                chains.setdefault(key, []).append(allm)
-        if not chains:
+        m_off = np.zeros(len(piece_end) + 1, np.int64)
+        np.cumsum(np.bincount(piece_of[members], minlength=len(piece_end)), out=m_off[1:])
+        # pieces per (query, document), best first; (query, document)s in order of their best piece
+        p_key = c_g[piece_end]
+        kp = np.argsort(p_key, kind="stable")
+        k_new = np.ones(len(kp), bool)
+        k_new[1:] = p_key[kp[1:]] != p_key[kp[:-1]]
+        k_start = np.flatnonzero(k_new)
+        k_len = np.diff(np.append(k_start, len(kp)))
+        k_order = np.argsort(kp[k_start], kind="stable")
+        kp = kp[np.repeat(k_start[k_order], k_len[k_order]) + _ramps(k_len[k_order])]
+        k_off = np.zeros(len(k_order) + 1, np.int64)
+        np.cumsum(k_len[k_order], out=k_off[1:])
+        flat_members, g_off, c_off, c_src = _assemble_kernel(
+            kp,
+            k_off,
+            m_off,
+            members,
+            qtok,
+            c_d,
+            qc0,
+            qc1,
+            qcol[H][c_f],
+            3 * max_gap,
+            self.min_chars,
+            MIN_DISTINCT_SHARE,
+        )
+        n_chains = len(c_src)
+        if n_chains == 0:
             return
+        c_key = p_key[kp[k_off[c_src]]]
+        c_q = c_key >> 32
+        c_row = c_key & 0xFFFFFFFF
         starts = np.concatenate([[0], np.cumsum(sizes)])
         # distinct query fingerprints found in each document (boilerplate included), grouped by
         # (query, row) so each reported chain reads its own slice
@@ -772,72 +895,75 @@ class SnippetIndex:
         # boilerplate fingerprints of each reported (query, row): is the row among their postings?
         b_owner = qowner[boiler]
         bq_start = np.searchsorted(b_owner, np.arange(len(queries) + 1))
-        pf, pr = [], []
-        for qi, row in chains:
-            bf = boiler[bq_start[qi] : bq_start[qi + 1]]
-            pf.append(bf)
-            pr.append(np.full(len(bf), row, np.int64))
-        pf_off = np.cumsum([0] + [len(x) for x in pf]).tolist()
-        pf, pr = np.concatenate(pf), np.concatenate(pr)
+        b_own, b_pos = expand_ranges(bq_start[c_q], bq_start[c_q + 1])
+        pf = boiler[b_pos].astype(np.int64)
+        pr = c_row[b_own]
+        pf_off = np.zeros(n_chains + 1, np.int64)
+        np.cumsum(bq_start[c_q + 1] - bq_start[c_q], out=pf_off[1:])
         present = np.zeros(len(pf), np.bool_)
         for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
             _row_present_kernel(srows, lo, hi, pf, pr, present)
-        ckeys = np.array([qi * (1 << 32) + row for qi, row in chains], np.int64)
-        p_lo = np.searchsorted(pair_key, ckeys, side="left").tolist()
-        p_hi = np.searchsorted(pair_key, ckeys, side="right").tolist()
+        p_lo = np.searchsorted(pair_key, c_key, side="left")
+        p_hi = np.searchsorted(pair_key, c_key, side="right")
         # per group of pieces its query and document line bounds, per chain the characters and
         # tokens it covers: one numba pass over all of them
-        chain_groups = list(chains.values())
-        flat_groups = [g for member_list in chain_groups for g in member_list]
-        g_off = np.cumsum([0] + [len(g) for g in flat_groups])
-        c_off = np.cumsum([0] + [len(member_list) for member_list in chain_groups])
         g_lines, c_stats = _chain_stats_kernel(
-            np.concatenate(flat_groups),
+            flat_members,
             g_off,
             c_off,
             qc0,
             qc1,
             qtok,
             c_d,
-            qrow[:, L0],
-            qrow[:, L1],
+            qcol[L0][c_f],
+            qcol[L1][c_f],
             c_dl0.astype(np.int64),
             c_dl1.astype(np.int64),
             self.k,
         )
-        g_lines, c_stats = g_lines.tolist(), c_stats.tolist()
-        c_off = c_off.tolist()
-        samples, docs = [], []
-        for c in range(len(chains)):
-            gl = g_lines[c_off[c] : c_off[c + 1]]
-            samples.append(_merge_ranges([(a, b) for a, b, _, _ in gl]))
-            docs.append(_merge_ranges([(a, b) for _, _, a, b in gl]))
-        s_off = np.cumsum([0] + [len(x) for x in samples])
-        s_rng = np.array([r for x in samples for r in x], np.int64).reshape(-1, 2)
-        c_q = np.array([qi for qi, _ in chains], np.int64)
+        s_rng, s_off = _merge_ranges_kernel(g_lines, c_off, 0)
+        d_rng, d_off = _merge_ranges_kernel(g_lines, c_off, 2)
         found, verified_all = _containment_kernel(
             starts[c_q],
             starts[c_q + 1],
             pair_f,
-            np.array(p_lo, np.int64),
-            np.array(p_hi, np.int64),
+            p_lo,
+            p_hi,
             pf,
             present,
-            np.array(pf_off, np.int64),
+            pf_off,
             s_rng[:, 0].copy(),
             s_rng[:, 1].copy(),
             s_off,
-            qall[:, L0].astype(np.int64),
-            qall[:, L1].astype(np.int64),
+            qcol[L0],
+            qcol[L1],
         )
-        found, verified_all = found.tolist(), verified_all.tolist()
-        for c, (qi, row) in enumerate(chains):
-            sample, doc = samples[c], docs[c]
-            chars, query_tokens, doc_tokens = c_stats[c]
-            estimated = found[c] / int(sizes[qi])
-            verified = verified_all[c]
+        s_list, d_list = list(map(tuple, s_rng.tolist())), list(map(tuple, d_rng.tolist()))
+        s_off, d_off = s_off.tolist(), d_off.tolist()
+        estimated = (found / sizes[c_q]).tolist()
+        for qi, row, s0, s1, d0, d1, (chars, query_tokens, doc_tokens), est, verified in zip(
+            c_q.tolist(),
+            c_row.tolist(),
+            s_off[:-1],
+            s_off[1:],
+            d_off[:-1],
+            d_off[1:],
+            c_stats.tolist(),
+            estimated,
+            verified_all.tolist(),
+            strict=True,
+        ):
             results[q_lo + qi].append(
-                SnippetHit(row, sample, doc, chars, estimated, verified, query_tokens, doc_tokens)
+                SnippetHit(
+                    row,
+                    tuple(s_list[s0:s1]),
+                    tuple(d_list[d0:d1]),
+                    chars,
+                    est,
+                    verified,
+                    query_tokens,
+                    doc_tokens,
+                )
             )
 
     # -- persistence -------------------------------------------------------------------------
