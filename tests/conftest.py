@@ -234,6 +234,23 @@ def wait_for(check: Callable[[], T], *, timeout: float = 30, interval: float = 0
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_test_connection_open() -> Iterator[None]:
+    """Tests that call the real WSGI application (schemathesis' `from_wsgi`) fire
+    request_started/request_finished, whose `close_old_connections` closes the connection the
+    test's transaction runs on -- on PostgreSQL; SQLite's in-memory test database ignores the
+    close, so only the server pass would see it. Django's own test client disconnects it the same
+    way for every request it makes."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     """allauth's rate limits (sign-ups, logins per IP) count in the cache; start every test at 0."""
     from django.core.cache import cache

@@ -36,8 +36,10 @@ from tests.conftest import BASE_DIR, _database_url_for, _stop, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-CHUNK_SIZE = 40
-SAMPLES = 1200  # 30 chunks; with chunks of ~0.3-1 s the job takes several seconds on one worker
+# Chunks big enough that a worker is inside one for a good while (the engine matches ~1,000+
+# samples/s): with small chunks the kill could land between two chunks and prove nothing.
+CHUNK_SIZE = 160
+SAMPLES = 4800  # 30 chunks
 VISIBILITY_TIMEOUT = 2
 
 
