@@ -273,7 +273,7 @@ REGISTRY = {
     # Batch scans (registry/scans): the upload's size, its number of samples, samples per chunk task.
     "MAX_SCAN_BYTES": env.int("REGISTRY_MAX_SCAN_BYTES", default=512 * 1024 * 1024),
     "MAX_SCAN_SAMPLES": env.int("REGISTRY_MAX_SCAN_SAMPLES", default=1_000_000),
-    "SCAN_CHUNK_SIZE": env.int("REGISTRY_SCAN_CHUNK_SIZE", default=1000),
+    "SCAN_CHUNK_SIZE": env.int("REGISTRY_SCAN_CHUNK_SIZE", default=500),
     # The filter and lookup APIs (registry/filtering): documents per filter call, items per
     # lookup call, and the largest request body either reads.
     "FILTER_MAX_BATCH": env.int("REGISTRY_FILTER_MAX_BATCH", default=1000),
