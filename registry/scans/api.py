@@ -72,7 +72,9 @@ class JobOutput(serializers.Serializer):
     source = serializers.CharField(help_text="jsonl, archive or samples.")
     status = serializers.ChoiceField(choices=ScanJob.Status.choices)
     # The organisation's slug; a plain CharField so the schema knows its type.
-    organisation = serializers.CharField(source="organisation.slug", read_only=True, allow_null=True, default=None)
+    organisation = serializers.CharField(
+        source="organisation.slug", read_only=True, allow_null=True, default=None
+    )
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     failed = serializers.IntegerField()
