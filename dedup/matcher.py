@@ -403,6 +403,19 @@ class Matcher:
 
     # -- persistence -------------------------------------------------------------------------
 
+    def _row_arrays(self):
+        """The per-row arrays, by the file name `save` and `load` give them."""
+        return (
+            ("doc_ids", self._doc),
+            ("state", self._state),
+            ("lines", self._lines),
+            ("chars", self._chars),
+            ("tokens", self._tokens),
+            ("low_info", self._low_info),
+            ("kinds", self._kind),
+            ("signatures", self._sigs),
+        )
+
     def save(self, path: str | Path) -> None:
         """Write the registry to directory ``path`` (compacted); replaces it atomically."""
         path = Path(path)
@@ -433,16 +446,7 @@ class Matcher:
         self._lsh.save(d / "lsh")
         np.save(d / "shingles.npy", data)
         np.save(d / "shingle_offsets.npy", new_off)
-        for name, grow in (
-            ("doc_ids", self._doc),
-            ("state", self._state),
-            ("lines", self._lines),
-            ("chars", self._chars),
-            ("tokens", self._tokens),
-            ("low_info", self._low_info),
-            ("kinds", self._kind),
-            ("signatures", self._sigs),
-        ):
+        for name, grow in self._row_arrays():
             np.save(d / f"{name}.npy", grow.view)
         write_manifest(
             d,
@@ -470,16 +474,7 @@ class Matcher:
         self._exact = Postings.load(d, "exact", m["exact"], mmap=mmap)
         self._ids = Postings.load(d, "ids", m["ids"], mmap=mmap)
         self._ids.min_merge = 1 << 12
-        for name, grow in (
-            ("doc_ids", self._doc),
-            ("state", self._state),
-            ("lines", self._lines),
-            ("chars", self._chars),
-            ("tokens", self._tokens),
-            ("low_info", self._low_info),
-            ("kinds", self._kind),
-            ("signatures", self._sigs),
-        ):
+        for name, grow in self._row_arrays():
             arr = np.load(d / f"{name}.npy", mmap_mode=mode if name == "signatures" else None)
             grow.arr, grow.n = arr, len(arr)
         self._sh.arr = np.load(d / "shingles.npy", mmap_mode=mode)

@@ -55,6 +55,19 @@ class FilterError(exceptions.APIException):
         super().__init__(detail=detail, code=str(code))
 
 
+def _validated(request: Request, input_class, field: str, limit_setting: str, *, purpose_required: bool):
+    """The request's input serializer, validated after the checks that give their own error codes
+    (body size, batch size, purpose), which come first so a huge batch is refused before it is read
+    field by field."""
+    _check_body_size(request)
+    data = request.data
+    _check_batch(data, field, settings.REGISTRY[limit_setting], field)
+    _check_purpose(data, required=purpose_required)
+    serializer = input_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
 def _check_body_size(request: Request) -> None:
     """Refuse a body over REGISTRY["API_MAX_BODY_BYTES"] from its Content-Length, unread."""
     limit = settings.REGISTRY["API_MAX_BODY_BYTES"]
@@ -292,12 +305,7 @@ class FilterApi(BuilderApiView):
         tags=["filter"],
     )
     def post(self, request: Request) -> Response:
-        _check_body_size(request)
-        data = request.data
-        _check_batch(data, "documents", settings.REGISTRY["FILTER_MAX_BATCH"], "documents")
-        _check_purpose(data, required=True)
-        serializer = self.Input(data=data)
-        serializer.is_valid(raise_exception=True)
+        serializer = _validated(request, self.Input, "documents", "FILTER_MAX_BATCH", purpose_required=True)
         purpose = serializer.validated_data["purpose"]
         documents = serializer.validated_data["documents"]
         limit = settings.REGISTRY["MAX_TEXT_BYTES"]
@@ -360,12 +368,7 @@ class LookupApi(BuilderApiView):
         tags=["filter"],
     )
     def post(self, request: Request) -> Response:
-        _check_body_size(request)
-        data = request.data
-        _check_batch(data, "items", settings.REGISTRY["LOOKUP_MAX_BATCH"], "items")
-        _check_purpose(data, required=False)
-        serializer = self.Input(data=data)
-        serializer.is_valid(raise_exception=True)
+        serializer = _validated(request, self.Input, "items", "LOOKUP_MAX_BATCH", purpose_required=False)
         purpose = serializer.validated_data.get("purpose") or None
         items = serializer.validated_data["items"]
         found = selectors.lookup_locations(items=items, purpose=purpose, caller_ids=self.caller_ids(request))
