@@ -210,11 +210,15 @@ class CompactLSH:
         self._postings.compact(self._state == 1)
         self._dead = 0
 
-    def query_batch(self, sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def query_batch(
+        self, sigs: np.ndarray, *, ignore: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate pairs for a batch of signatures: every live row sharing a band with a query.
 
         Args:
             sigs: ``uint32[n, num_perm]``.
+            ignore: optional ``bool`` per row: rows the caller cannot use, dropped before the
+                pairs are made unique (the costly step when a band is shared by thousands).
 
         Returns:
             ``(query_idx int64, row uint32)``, unique pairs sorted by query then row.
@@ -225,8 +229,10 @@ class CompactLSH:
         keys = band_keys(sigs, self.b, self.r)
         _, qidx, cols, _ = self._postings.lookup(keys)
         rows = cols["row"]
-        live = self._state[rows] == 1
-        return _unique_pairs(qidx[live], rows[live])
+        keep = self._state[rows] == 1
+        if ignore is not None:
+            keep &= ~ignore[rows]
+        return _unique_pairs(qidx[keep], rows[keep])
 
     def query(self, sig: np.ndarray) -> np.ndarray:
         """Candidate rows for one signature, sorted."""

@@ -228,7 +228,9 @@ class Matcher:
             nzi = np.flatnonzero(nz).tolist()
             keys = np.array([_digest_key(fps[i].exact_hash) for i in nzi], np.uint64)
             self._exact.add(keys, row=rows[nz].astype(np.uint32))
-            self._lsh.add(rows[nz], sigs[nz])
+            # low-information rows are never near-duplicates on Jaccard: kept out of the bands
+            in_lsh = nz & ~self._low_info.view[row0:]
+            self._lsh.add(rows[in_lsh], sigs[in_lsh])
             self._snippets.add_batch(rows[nz], [fps[i].winnow for i in nzi])
         self._live += n
 
@@ -305,9 +307,16 @@ class Matcher:
                 )
             )
 
-        # 2. near-duplicates: LSH candidates, verified on shingle sets
+        # 2. near-duplicates: LSH candidates, verified on shingle sets. Low-information files
+        # are never near-duplicates on their Jaccard alone (see _is_low_info), so they neither
+        # query nor answer here: they share bands by the thousand (a table of string literals
+        # looks like every other in the abstract channel) and would only be verified to be
+        # thrown away. They go on to the snippet search, which reads exact tokens.
+        q_low = np.array([self._is_low_info(fps[i]) for i in active], bool)
+        lsh_pos = np.flatnonzero(~q_low)
         sigs = np.stack([fps[i].signature.hashvalues for i in active]).astype(np.uint32)
-        qpos, rows = self._lsh.query_batch(sigs)
+        qpos, rows = self._lsh.query_batch(sigs[lsh_pos], ignore=self._low_info.arr)
+        qpos = lsh_pos[qpos]
         if len(qpos):
             qkind = np.array([_KINDS.index(fps[i].kind) for i in active], np.uint8)
             keep = self._kind.arr[rows] == qkind[qpos]
@@ -324,12 +333,11 @@ class Matcher:
             jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
             # verified >= threshold, written on integers so 7/10 at 0.7 is "at", not "below"
             ok = (union > 0) & (inter >= self.config.threshold * union - 1e-9)
-            # low-information files need the exact channel to agree: they go on to the snippet
-            # search, whose winnowing runs on exact tokens, and may still be reported by coverage
-            q_low = np.array([self._is_low_info(fps[i]) for i in active], bool)
-            ok &= ~(q_low[qpos] | self._low_info.arr[rows])
+            qpos, rows, jac = qpos[ok], rows[ok], jac[ok]
+            # the estimate only for what is reported: candidates far outnumber matches, and each
+            # estimate reads a signature row from the (mapped) registry
             est = (sigs[qpos] == self._sigs.arr[rows]).mean(axis=1)
-            for p, row, j, e in zip(qpos[ok].tolist(), rows[ok].tolist(), jac[ok], est[ok], strict=True):
+            for p, row, j, e in zip(qpos.tolist(), rows.tolist(), jac, est, strict=True):
                 i = active[p]
                 if row in reported[i]:
                     continue

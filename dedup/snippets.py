@@ -94,10 +94,17 @@ def winnow(
     Returns:
         ``uint32[n, 6]`` with columns ``WINNOW_COLUMNS``, ordered by token index.
     """
-    h = np.asarray(kgram_hashes, np.uint32)
-    n_tok = len(lines)
-    if len(h) == 0 or n_tok == 0:
+    h = np.ascontiguousarray(kgram_hashes, np.uint32)
+    lines = np.ascontiguousarray(lines, np.uint32)
+    weights = np.ascontiguousarray(weights, np.uint32)
+    if len(h) == 0 or len(lines) == 0:
         return np.empty((0, len(WINNOW_COLUMNS)), np.uint32)
+    return _winnow_kernel(h, lines, weights, k, window)
+
+
+def _winnow_np(h, lines, weights, k, window):
+    """Winnowing with numpy alone: the fallback, and the reference the kernel is tested against."""
+    n_tok = len(lines)
     if len(h) <= window:
         picks = np.array([len(h) - 1 - int(np.argmin(h[::-1]))])
     else:
@@ -116,6 +123,43 @@ def winnow(
     out[:, C0] = cum[picks]
     out[:, C1] = cum[end_tok]
     return out
+
+
+def _winnow_nb(h, lines, weights, k, window):
+    # One pass, no temporaries but the output: every query is winnowed (twice when it has a flat
+    # reading), and numpy's sliding window, argmin and unique cost more than the selection itself.
+    # The rightmost minimum of a sliding window never moves left, so picks come out sorted and
+    # a repeat is always the previous pick.
+    n = len(h)
+    n_tok = len(lines)
+    span = min(window, n)
+    picks = np.empty(max(1, n - span + 1), np.int64)
+    n_picks = 0
+    for j in range(n - span + 1):
+        best = j
+        for t in range(j + 1, j + span):
+            if h[t] <= h[best]:
+                best = t
+        if n_picks == 0 or picks[n_picks - 1] != best:
+            picks[n_picks] = best
+            n_picks += 1
+    cum = np.zeros(n_tok + 1, np.int64)
+    for t in range(n_tok):
+        cum[t + 1] = cum[t] + weights[t]
+    out = np.empty((n_picks, 6), np.uint32)
+    for r in range(n_picks):
+        p = picks[r]
+        end = min(p + k, n_tok)
+        out[r, 0] = h[p]
+        out[r, 1] = p
+        out[r, 2] = lines[p]
+        out[r, 3] = lines[end - 1]
+        out[r, 4] = cum[p]
+        out[r, 5] = cum[end]
+    return out
+
+
+_winnow_kernel = _jit(_winnow_nb) if USE_NUMBA else _winnow_np
 
 
 # -- chaining ----------------------------------------------------------------------------------

@@ -178,13 +178,17 @@ def _split(path: str, text: str) -> list[tuple[str, str]]:
     ]
 
 
-def load_corpus(n_registry: int, seed: int, *, unregistered_min: int = 2000) -> tuple[list[Doc], list[Doc]]:
+def load_corpus(
+    n_registry: int, seed: int, *, unregistered_min: int = 2000, fill: bool = True
+) -> tuple[list[Doc], list[Doc]]:
     """(registered documents, unregistered documents) from whole source files, split by file.
 
     Deterministic for a given machine and seed. A tenth of the files (at least enough for
-    `unregistered_min` documents) stay unregistered.
+    `unregistered_min` documents) stay unregistered. With `fill`, :func:`variants` make up the
+    registered documents the machine's real code falls short of; without it the caller makes
+    them (with :func:`variant`) where it needs them.
     """
-    from registry import engine
+    from dedup.tokenize import language_for_path
     from tests.bench import corpus
 
     # The standard library, site-packages' Python (python_stdlib skips site-packages and
@@ -206,12 +210,12 @@ def load_corpus(n_registry: int, seed: int, *, unregistered_min: int = 2000) -> 
         bucket = unregistered if i % 10 == 0 else registered
         if bucket is registered and len(registered) >= n_registry:
             bucket = unregistered
-        language = engine.language_for_path(f.path)
+        language = language_for_path(f.path)
         for path, text in _split(f.path, f.text):
             bucket.append(Doc(path, language, text))
         if len(registered) >= n_registry and len(unregistered) >= unregistered_min:
             break
-    if len(registered) < n_registry:
+    if fill and len(registered) < n_registry:
         registered += variants(registered, n_registry - len(registered), seed)
     return registered[:n_registry], unregistered
 
@@ -223,20 +227,33 @@ def variants(docs: list[Doc], count: int, seed: int) -> list[Doc]:
     of the same files (forks, vendored copies), so the rest are made that way. They are
     registered after the real documents, in their own works.
     """
-    from tests.bench import labelled
-
     if not docs:
         return []
-    rng = random.Random(seed + 17)
-    edits = (labelled.type2, labelled.type3)
-    made = []
-    for i in range(count):
-        doc = docs[rng.randrange(len(docs))]
-        donor = docs[rng.randrange(len(docs))]
-        text = edits[i % len(edits)](doc.text, doc.language or "", rng, donor=donor.text)
-        made.append(Doc(f"fork-{i}/{doc.path}", doc.language, text))
+    made = [variant(docs, i, seed) for i in range(count)]
     log(f"{len(docs)} real documents; {count} generated variants of them make up the rest")
     return made
+
+
+def variant(docs: list[Doc], i: int, seed: int) -> Doc:
+    """The `i`-th edited copy of `docs`: the same for the same arguments in any process, so a
+    pool of processes can each make its own share of a million without one making them all."""
+    from tests.bench import labelled
+
+    rng = _variant_rng(i, seed)
+    doc = docs[rng.randrange(len(docs))]
+    donor = docs[rng.randrange(len(docs))]
+    edit = (labelled.type2, labelled.type3)[i % 2]
+    text = edit(doc.text, doc.language or "", rng, donor=donor.text)
+    return Doc(f"fork-{i}/{doc.path}", doc.language, text)
+
+
+def variant_language(docs: list[Doc], i: int, seed: int) -> str | None:
+    """The language of ``variant(docs, i, seed)`` without making its text."""
+    return docs[_variant_rng(i, seed).randrange(len(docs))].language
+
+
+def _variant_rng(i: int, seed: int) -> random.Random:
+    return random.Random(seed * 1_000_003 + i)
 
 
 # --- Registering -------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dedup.snippets import C0, C1, L0, L1, TOK, H, SnippetIndex, winnow
+from dedup.snippets import C0, C1, L0, L1, TOK, H, SnippetIndex, _winnow_np, winnow
 
 
 def _doc(n_tokens, seed, tokens_per_line=5):
@@ -27,6 +29,21 @@ def test_winnowing_keeps_a_fingerprint_in_every_window(n, window):
     assert np.array_equal(w[:, H], hashes[picks])
     assert np.array_equal(w[:, L0], lines[picks]) and np.array_equal(w[:, C1] - w[:, C0], np.full(len(w), 4))
     assert np.array_equal(w[:, L1], lines[picks])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hashes=st.lists(st.integers(0, 7), min_size=1, max_size=80),  # few values: many ties
+    window=st.integers(1, 6),
+    k=st.integers(1, 6),
+)
+def test_winnowing_kernel_picks_what_the_numpy_fallback_picks(hashes, window, k):
+    n_tok = len(hashes) + k - 1
+    h = np.array(hashes, np.uint32)
+    lines = (np.arange(n_tok) // 3 + 1).astype(np.uint32)
+    weights = (np.arange(n_tok) % 5 + 1).astype(np.uint32)
+    expected = _winnow_np(h, lines, weights, k, window)
+    assert np.array_equal(winnow(h, lines, weights, k=k, window=window), expected)
 
 
 K = 4  # the random hashes stand for k-gram hashes: k-gram i covers tokens i..i+3
