@@ -266,33 +266,61 @@ def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
 # ---- tokenisers ----------------------------------------------------------------------------------
 
 
-@_jit
-def _tokenize_code_impl(buf, n, cls, flags, kw):
-    """Tokenise UTF-8 source code; see tokenize.py for the token model.
+# Why the tokenisers are resumable: growing the output array inside the scanning loop (``out =
+# bigger``) makes numba reference-count ``out`` on every iteration of that loop, whitespace bytes
+# included, and those are atomic read-modify-writes: they took more than half the tokeniser's time.
+# So each kernel writes into an ``out`` it is given and never replaces, stops when ``out`` is
+# full, and keeps everything it needs to carry on in a small int64 ``state`` array; the driver
+# (``_run_resumable``) grows ``out`` and calls it again. The saved state is exactly the scanning
+# loop's variables at the top of an iteration, so stopping and resuming anywhere gives the same
+# tokens as one uninterrupted pass (tests force stops all over texts of every kind to prove it).
 
-    Returns (out, count): out is uint32[4, cap] with rows exact, abstract, line, weight.
-    """
-    cap = n // 8 + 64  # typical code has 4-10 bytes per token; grows by doubling when dense
-    out = np.empty((4, cap), dtype=np.uint32)
-    count = 0
-    line = 1
-    line_pos = 0
-    kw_ci = (flags & F_KW_CI) != 0
-    line_start = True  # only whitespace since the last newline
+# Slots of the code tokeniser's state.
+_CS_I, _CS_LINE, _CS_LINE_POS, _CS_LINE_START = 0, 1, 2, 3
+_CS_OPEN_BLOCK, _CS_OPEN_TRIPLE_DQ, _CS_OPEN_TRIPLE_SQ = 4, 5, 6
+_CS_OPEN_MULTI_DQ, _CS_OPEN_MULTI_SQ, _CS_OPEN_MULTI_BT = 7, 8, 9
+_CS_SIZE = 10
+
+
+def _code_state(n: int) -> np.ndarray:
+    state = np.empty(_CS_SIZE, dtype=np.int64)
+    state[_CS_I] = 0
+    state[_CS_LINE] = 1
+    state[_CS_LINE_POS] = 0
+    state[_CS_LINE_START] = 1  # only whitespace since the last newline
     # An opener that is never closed (a fragment that starts inside a docstring or a comment, so
     # its closing quote reads as an opener) must not swallow the rest of the text: the opener
     # alone becomes a token (strings) or is skipped (comments) and scanning resumes after it.
     # Once a scan from position p finds no closer, no later opener of that kind can find one
     # either (nesting comments aside, where it is a safe approximation): these marks keep a text
-    # full of stray openers linear.
-    open_block = n + 1
-    open_triple_dq = n + 1
-    open_triple_sq = n + 1
-    open_multi_dq = n + 1
-    open_multi_sq = n + 1
-    open_multi_bt = n + 1
-    i = 0
+    # full of stray openers linear. n + 1 means "none seen yet".
+    state[_CS_OPEN_BLOCK:] = n + 1
+    return state
+
+
+@_jit
+def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
+    """Tokenise UTF-8 source code into ``out``; see tokenize.py for the token model.
+
+    ``out`` is uint32[4, cap] with rows exact, abstract, line, weight; tokens are written from
+    column ``count``. Returns the new count: either the text is done (``state[_CS_I] >= n``) or
+    ``out`` is full and the call is to be repeated with a bigger ``out`` and the same ``state``.
+    """
+    cap = out.shape[1]
+    kw_ci = (flags & F_KW_CI) != 0
+    i = int(state[_CS_I])
+    line = int(state[_CS_LINE])
+    line_pos = int(state[_CS_LINE_POS])
+    line_start = state[_CS_LINE_START] != 0
+    open_block = int(state[_CS_OPEN_BLOCK])
+    open_triple_dq = int(state[_CS_OPEN_TRIPLE_DQ])
+    open_triple_sq = int(state[_CS_OPEN_TRIPLE_SQ])
+    open_multi_dq = int(state[_CS_OPEN_MULTI_DQ])
+    open_multi_sq = int(state[_CS_OPEN_MULTI_SQ])
+    open_multi_bt = int(state[_CS_OPEN_MULTI_BT])
     while i < n:
+        if count == cap:  # full: save the loop's state and let the driver grow ``out``
+            break
         c = buf[i]
         k = cls[c]
         if k == C_WS:
@@ -458,11 +486,6 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                     break
             end = j
         # -- emit
-        if count == cap:
-            bigger = np.empty((4, cap * 2), dtype=np.uint32)
-            bigger[:, :cap] = out
-            out = bigger
-            cap *= 2
         while line_pos < start:
             if buf[line_pos] == 10:
                 line += 1
@@ -493,17 +516,40 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
         out[3, count] = weight
         count += 1
         i = end
-    return out, count
+    state[_CS_I] = i
+    state[_CS_LINE] = line
+    state[_CS_LINE_POS] = line_pos
+    state[_CS_LINE_START] = 1 if line_start else 0
+    state[_CS_OPEN_BLOCK] = open_block
+    state[_CS_OPEN_TRIPLE_DQ] = open_triple_dq
+    state[_CS_OPEN_TRIPLE_SQ] = open_triple_sq
+    state[_CS_OPEN_MULTI_DQ] = open_multi_dq
+    state[_CS_OPEN_MULTI_SQ] = open_multi_sq
+    state[_CS_OPEN_MULTI_BT] = open_multi_bt
+    return count
+
+
+# Slots of the prose tokeniser's state.
+_PS_I, _PS_LINE, _PS_SIZE = 0, 1, 2
+
+
+def _prose_state(n: int) -> np.ndarray:
+    state = np.empty(_PS_SIZE, dtype=np.int64)
+    state[_PS_I] = 0
+    state[_PS_LINE] = 1
+    return state
 
 
 @_jit
-def _tokenize_prose_impl(buf, n, cls):
-    """Words of already-normalised prose: runs of ASCII alphanumerics and non-ASCII bytes."""
-    cap = n // 8 + 64  # typical code has 4-10 bytes per token; grows by doubling when dense
-    out = np.empty((4, cap), dtype=np.uint32)
-    count = 0
-    line = 1
-    i = 0
+def _tokenize_prose_impl(buf, n, cls, out, count, state):
+    """Words of already-normalised prose: runs of ASCII alphanumerics and non-ASCII bytes.
+
+    Resumable like ``_tokenize_code_impl``: writes into ``out`` from ``count``, returns the new
+    count, and stops early (``state[_PS_I] < n``) when ``out`` is full.
+    """
+    cap = out.shape[1]
+    i = int(state[_PS_I])
+    line = int(state[_PS_LINE])
     while i < n:
         k = cls[buf[i]]
         if k != C_WORD and k != C_DIGIT:
@@ -511,7 +557,8 @@ def _tokenize_prose_impl(buf, n, cls):
                 line += 1
             i += 1
             continue
-        start = i
+        if count == cap:  # full, and a word starts here: let the driver grow ``out``
+            break
         h = 0x811C9DC5
         weight = 0
         while i < n:
@@ -523,41 +570,65 @@ def _tokenize_prose_impl(buf, n, cls):
             if (b & 0xC0) != 0x80:
                 weight += 1
             i += 1
-        if start < i:
-            if count == cap:
-                bigger = np.empty((4, cap * 2), dtype=np.uint32)
-                bigger[:, :cap] = out
-                out = bigger
-                cap *= 2
-            h = fmix32(h)
-            out[0, count] = h
-            out[1, count] = h
-            out[2, count] = line
-            out[3, count] = weight
-            count += 1
-    return out, count
+        h = fmix32(h)
+        out[0, count] = h
+        out[1, count] = h
+        out[2, count] = line
+        out[3, count] = weight
+        count += 1
+    state[_PS_I] = i
+    state[_PS_LINE] = line
+    return count
 
 
-def _finish(out: np.ndarray, count: int) -> np.ndarray:
+def _run_resumable(kernel, args: tuple, n: int, state: np.ndarray, cap: int) -> np.ndarray:
+    """Run a resumable tokeniser (``kernel(*args, out, count, state)``) to the end of its text.
+
+    ``out`` starts with ``cap`` columns and doubles whenever the kernel stops because it is full.
+    Returns the (4, ntokens) result as one contiguous array.
+    """
+    out = np.empty((4, max(cap, 1)), dtype=np.uint32)
+    count = kernel(*args, out, 0, state)
+    while state[0] < n:  # slot 0 is the scan position in every tokeniser's state
+        bigger = np.empty((4, 2 * out.shape[1]), dtype=np.uint32)
+        bigger[:, :count] = out[:, :count]
+        out = bigger
+        count = kernel(*args, out, count, state)
     return np.ascontiguousarray(out[:, :count])
 
 
-def tokenize_code(data: bytes, flags: int, keywords: np.ndarray, *, pure: bool = False) -> np.ndarray:
-    """uint32[4, ntokens] (exact, abstract, line, weight) of UTF-8 source code."""
+def _initial_cap(n: int) -> int:
+    # Code runs 4-10 bytes a token (the standard library: 7.3), prose a little more; n // 4 makes
+    # a second kernel call rare and costs no memory that is not touched (the rows are filled from
+    # the start and the rest of an untouched allocation is never paged in).
+    return n // 4 + 64
+
+
+def tokenize_code(
+    data: bytes, flags: int, keywords: np.ndarray, *, pure: bool = False, cap: int | None = None
+) -> np.ndarray:
+    """uint32[4, ntokens] (exact, abstract, line, weight) of UTF-8 source code.
+
+    ``cap`` (initial output columns) is for tests that force the kernel to stop and resume.
+    """
+    n = len(data)
+    cap = _initial_cap(n) if cap is None else cap
     if pure or not USE_NUMBA:
         fn = getattr(_tokenize_code_impl, "py_func", _tokenize_code_impl)
-        return _finish(*fn(data, len(data), CLASS_CODE.tobytes(), flags, keywords))
+        return _run_resumable(fn, (data, n, CLASS_CODE.tobytes(), flags, keywords), n, _code_state(n), cap)
     buf = np.frombuffer(data, dtype=np.uint8)
-    return _finish(*_tokenize_code_impl(buf, len(data), CLASS_CODE, flags, keywords))
+    return _run_resumable(_tokenize_code_impl, (buf, n, CLASS_CODE, flags, keywords), n, _code_state(n), cap)
 
 
-def tokenize_prose(data: bytes, *, pure: bool = False) -> np.ndarray:
-    """uint32[4, ntokens] of normalised UTF-8 prose."""
+def tokenize_prose(data: bytes, *, pure: bool = False, cap: int | None = None) -> np.ndarray:
+    """uint32[4, ntokens] of normalised UTF-8 prose (``cap`` as in ``tokenize_code``)."""
+    n = len(data)
+    cap = _initial_cap(n) if cap is None else cap
     if pure or not USE_NUMBA:
         fn = getattr(_tokenize_prose_impl, "py_func", _tokenize_prose_impl)
-        return _finish(*fn(data, len(data), CLASS_PROSE.tobytes()))
+        return _run_resumable(fn, (data, n, CLASS_PROSE.tobytes()), n, _prose_state(n), cap)
     buf = np.frombuffer(data, dtype=np.uint8)
-    return _finish(*_tokenize_prose_impl(buf, len(data), CLASS_PROSE))
+    return _run_resumable(_tokenize_prose_impl, (buf, n, CLASS_PROSE), n, _prose_state(n), cap)
 
 
 # ---- shingles ------------------------------------------------------------------------------------
