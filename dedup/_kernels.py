@@ -9,8 +9,8 @@ on the path every fallback signature takes and numpy is fast enough there.
 Integer arithmetic: all 32-bit hashing is done on int64 values with explicit ``& 0xFFFFFFFF``
 masks. That gives the same low 32 bits in numba (where int64 multiplication wraps) and in CPython
 (where it does not, but the mask cuts it) and avoids numba's uint64-with-int64 -> float64
-promotion trap. The MinHash inner loop is the exception: it stays in unsigned 32-bit lanes so
-LLVM vectorises it.
+promotion trap. The shingle and MinHash loops are the exception: they stay in unsigned 32-bit
+lanes (with np.uint32 constants) so LLVM vectorises them.
 
 Hash functions (documented because stored signatures depend on them; see NORMALISER_VERSION):
 
@@ -634,25 +634,44 @@ def tokenize_prose(data: bytes, *, pure: bool = False, cap: int | None = None) -
 # ---- shingles ------------------------------------------------------------------------------------
 
 
+# uint32 constants: numba keeps uint32 (op) uint32 unsigned (it widens to uint64, and the
+# np.uint32() casts truncate back, i.e. mod 2**32); a plain int literal would make it signed,
+# and uint64 with int64 gives float64.
+_U13, _U15, _U16, _U17, _U19 = (np.uint32(v) for v in (13, 15, 16, 17, 19))
+_MURMUR_C1, _MURMUR_C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+_MURMUR_M, _MURMUR_N = np.uint32(5), np.uint32(0xE6546B64)
+_FMIX_C1, _FMIX_C2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+
+
 @_jit
 def _shingles_nb(tokens, k):
+    # The same column-at-a-time order as _shingles_np, for speed: each token's murmur block
+    # mix is computed once (not once per window it is in), and every loop below runs over
+    # independent windows in uint32 lanes, which LLVM vectorises.
     n = tokens.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.uint32)
     width = k if n >= k else n
     m = n - width + 1
-    out = np.empty(m, dtype=np.uint32)
+    mixed = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        k1 = np.uint32(tokens[i] * _MURMUR_C1)
+        k1 = np.uint32((k1 << _U15) | (k1 >> _U17))
+        mixed[i] = np.uint32(k1 * _MURMUR_C2)
+    out = np.zeros(m, dtype=np.uint32)  # murmur3's seed, 0
+    for j in range(width):
+        for s in range(m):
+            h = np.uint32(out[s] ^ mixed[s + j])
+            h = np.uint32((h << _U13) | (h >> _U19))
+            out[s] = np.uint32(h * _MURMUR_M + _MURMUR_N)
+    length = np.uint32(width * 4)  # bytes hashed
     for s in range(m):
-        h = 0
-        for j in range(width):
-            k1 = (np.int64(tokens[s + j]) * 0xCC9E2D51) & 0xFFFFFFFF
-            k1 = ((k1 << 15) | (k1 >> 17)) & 0xFFFFFFFF
-            k1 = (k1 * 0x1B873593) & 0xFFFFFFFF
-            h ^= k1
-            h = ((h << 13) | (h >> 19)) & 0xFFFFFFFF
-            h = (h * 5 + 0xE6546B64) & 0xFFFFFFFF
-        h ^= width * 4
-        out[s] = fmix32(h)
+        h = np.uint32(out[s] ^ length)
+        h = np.uint32(h ^ (h >> _U16))
+        h = np.uint32(h * _FMIX_C1)
+        h = np.uint32(h ^ (h >> _U13))
+        h = np.uint32(h * _FMIX_C2)
+        out[s] = np.uint32(h ^ (h >> _U16))
     return out
 
 
