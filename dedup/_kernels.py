@@ -197,6 +197,9 @@ def hash_bytes(data: bytes) -> int:
     return fn(data, 0, len(data), False)
 
 
+# The token hash of every one-byte token, looked up instead of computed: half the tokens of code
+# are single punctuation characters.
+_BYTE_HASH = np.array([hash_bytes(bytes([b])) for b in range(256)], dtype=np.int64)
 ID_HASH = hash_bytes(b"<ID>")  # '<' is always its own token, so no real token hashes to these
 STR_HASH = hash_bytes(b"<STR>")
 NUM_HASH = hash_bytes(b"<NUM>")
@@ -263,6 +266,16 @@ def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
     return -1
 
 
+@_jit
+def _count_newlines(buf, start, end):
+    """Newlines in buf[start:end] (a block comment skipped in one go)."""
+    count = 0
+    for j in range(start, end):
+        if buf[j] == 10:
+            count += 1
+    return count
+
+
 # ---- tokenisers ----------------------------------------------------------------------------------
 
 
@@ -276,17 +289,16 @@ def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
 # tokens as one uninterrupted pass (tests force stops all over texts of every kind to prove it).
 
 # Slots of the code tokeniser's state.
-_CS_I, _CS_LINE, _CS_LINE_POS, _CS_LINE_START = 0, 1, 2, 3
-_CS_OPEN_BLOCK, _CS_OPEN_TRIPLE_DQ, _CS_OPEN_TRIPLE_SQ = 4, 5, 6
-_CS_OPEN_MULTI_DQ, _CS_OPEN_MULTI_SQ, _CS_OPEN_MULTI_BT = 7, 8, 9
-_CS_SIZE = 10
+_CS_I, _CS_LINE, _CS_LINE_START = 0, 1, 2
+_CS_OPEN_BLOCK, _CS_OPEN_TRIPLE_DQ, _CS_OPEN_TRIPLE_SQ = 3, 4, 5
+_CS_OPEN_MULTI_DQ, _CS_OPEN_MULTI_SQ, _CS_OPEN_MULTI_BT = 6, 7, 8
+_CS_SIZE = 9
 
 
 def _code_state(n: int) -> np.ndarray:
     state = np.empty(_CS_SIZE, dtype=np.int64)
     state[_CS_I] = 0
     state[_CS_LINE] = 1
-    state[_CS_LINE_POS] = 0
     state[_CS_LINE_START] = 1  # only whitespace since the last newline
     # An opener that is never closed (a fragment that starts inside a docstring or a comment, so
     # its closing quote reads as an opener) must not swallow the rest of the text: the opener
@@ -310,7 +322,6 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
     kw_ci = (flags & F_KW_CI) != 0
     i = int(state[_CS_I])
     line = int(state[_CS_LINE])
-    line_pos = int(state[_CS_LINE_POS])
     line_start = state[_CS_LINE_START] != 0
     open_block = int(state[_CS_OPEN_BLOCK])
     open_triple_dq = int(state[_CS_OPEN_TRIPLE_DQ])
@@ -326,7 +337,11 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
         if k == C_WS:
             i += 1
             continue
+        # Lines are counted where newlines are consumed: here, in skipped block comments and in
+        # string tokens (line comments stop before their newline). A token's line is the line
+        # of its first byte.
         if k == C_NL:
+            line += 1
             line_start = True
             i += 1
             continue
@@ -357,20 +372,25 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
                 if j < 0:
                     open_block = min(open_block, i)
                     j = i + 2
+                line += _count_newlines(buf, i, j)
                 i = j
                 continue
         elif c == 45:  # '-'
             if nxt == 45 and (flags & F_DASH):
                 if (flags & F_LUA_BLOCK) and i + 3 < n and buf[i + 2] == 91 and buf[i + 3] == 91:
                     j = _skip_block(buf, n, i + 2, 91, 91, 93, 93, False)
-                    i = j if j >= 0 else i + 4
+                    j = j if j >= 0 else i + 4
+                    line += _count_newlines(buf, i, j)
+                    i = j
                 else:
                     i = _skip_to_eol(buf, n, i)
                 continue
         elif c == 123:  # '{'
             if nxt == 45 and (flags & F_HS_BLOCK):
                 j = _skip_block(buf, n, i, 123, 45, 45, 125, True)
-                i = j if j >= 0 else i + 2
+                j = j if j >= 0 else i + 2
+                line += _count_newlines(buf, i, j)
+                i = j
                 continue
         elif c == 59:  # ';'
             if flags & F_SEMI:
@@ -455,14 +475,22 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
                         j = i + 1
                 end = j if j < n else n
         elif k == C_WORD:
+            # Hashed (FNV-1a, as below) while scanned: one pass over the bytes, not two.
             kind = T_IDENT
+            h = ((0x811C9DC5 ^ c) * 0x01000193) & 0xFFFFFFFF
+            weight = 1 if (c & 0xC0) != 0x80 else 0
             j = i + 1
             while j < n:
-                kj = cls[buf[j]]
+                b = buf[j]
+                kj = cls[b]
                 if kj != C_WORD and kj != C_DIGIT:
                     break
+                h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+                if (b & 0xC0) != 0x80:
+                    weight += 1
                 j += 1
             end = j
+            h = fmix32(h)
         elif k == C_DIGIT:
             kind = T_NUM
             hexnum = c == 48 and (nxt == 120 or nxt == 88)
@@ -485,19 +513,26 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
                 else:
                     break
             end = j
+        # -- hash (FNV-1a + fmix32) and weight (non-whitespace characters) of buf[start:end]
+        newlines = 0
+        if kind == T_IDENT:
+            pass  # hashed while scanned
+        elif end == start + 1:
+            h = _BYTE_HASH[c]
+            weight = 1 if (c & 0xC0) != 0x80 else 0
+        else:
+            h = 0x811C9DC5
+            weight = 0
+            for j in range(start, end):
+                b = buf[j]
+                h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+                kj = cls[b]
+                if (b & 0xC0) != 0x80 and kj != C_WS and kj != C_NL:
+                    weight += 1
+                if kj == C_NL:
+                    newlines += 1
+            h = fmix32(h)
         # -- emit
-        while line_pos < start:
-            if buf[line_pos] == 10:
-                line += 1
-            line_pos += 1
-        h = 0x811C9DC5
-        weight = 0
-        for j in range(start, end):
-            b = buf[j]
-            h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-            if (b & 0xC0) != 0x80 and cls[b] != C_WS and cls[b] != C_NL:
-                weight += 1
-        h = fmix32(h)
         if kind == T_IDENT:
             if kw_ci:
                 hl = _hash_range(buf, start, end, True)
@@ -515,10 +550,10 @@ def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
         out[2, count] = line
         out[3, count] = weight
         count += 1
+        line += newlines
         i = end
     state[_CS_I] = i
     state[_CS_LINE] = line
-    state[_CS_LINE_POS] = line_pos
     state[_CS_LINE_START] = 1 if line_start else 0
     state[_CS_OPEN_BLOCK] = open_block
     state[_CS_OPEN_TRIPLE_DQ] = open_triple_dq

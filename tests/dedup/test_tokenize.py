@@ -389,10 +389,14 @@ def test_a_kernel_stopped_whenever_its_output_fills_resumes_to_the_same_tokens(
 
 
 # Texts whose tokens depend on state carried across a stop: whether the line so far is blank, the
-# line count, and where a nested block comment was found never to close.
+# line count (newlines inside block comments and strings included), and where a nested block
+# comment was found never to close.
 RESUME_CASES = [
     ("code", None, "a #b //c\n#d"),
     ("code", "rust", "/* /* */ a /* */ b"),
+    ("code", "c", 'a /* x\n y */ b\n"s\\\n t" c\n'),
+    ("code", "lua", "a --[[ x\n y ]] b\n c"),
+    ("code", "haskell", "a {- x\n {- y\n -} -} b\n c"),
     ("code", "python", "a\n\n  b '''c\n\n''' d\n# e\n f"),
     ("prose", None, "one two\n\nthree four"),
 ]
@@ -453,6 +457,19 @@ def test_hash_bytes_is_fnv1a_then_fmix32():
     h = (h * 0xC2B2AE35) & 0xFFFFFFFF
     h ^= h >> 16
     assert kernels.hash_bytes(b"a") == h
+
+
+# One token of each shape the kernel hashes by a different route: one-byte tokens (looked up),
+# identifiers (hashed while scanned), longer strings and numbers (hashed after the scan).
+HASH_ROUTES = ["(", "+", ";", "x", "é", "value_2", "ünïcode", "'ab'", '"s p"', "42", "3.5e-7", "7"]
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["kernel", "fallback"])
+def test_every_exact_token_hash_is_the_hash_of_the_tokens_bytes(pure):
+    text = " ".join(HASH_ROUTES)
+    rows = _token_rows(text, "code", "python", pure=pure)
+    assert rows[0].tolist() == [kernels.hash_bytes(t.encode()) for t in HASH_ROUTES]
+    assert rows[3].tolist() == [len(t.replace(" ", "")) for t in HASH_ROUTES]
 
 
 # ---- numba cache -------------------------------------------------------------------------------
