@@ -9,8 +9,8 @@ on the path every fallback signature takes and numpy is fast enough there.
 Integer arithmetic: all 32-bit hashing is done on int64 values with explicit ``& 0xFFFFFFFF``
 masks. That gives the same low 32 bits in numba (where int64 multiplication wraps) and in CPython
 (where it does not, but the mask cuts it) and avoids numba's uint64-with-int64 -> float64
-promotion trap. The MinHash inner loop is the exception: it stays in unsigned 32-bit lanes so
-LLVM vectorises it.
+promotion trap. The shingle and MinHash loops are the exception: they stay in unsigned 32-bit
+lanes (with np.uint32 constants) so LLVM vectorises them.
 
 Hash functions (documented because stored signatures depend on them; see NORMALISER_VERSION):
 
@@ -197,6 +197,9 @@ def hash_bytes(data: bytes) -> int:
     return fn(data, 0, len(data), False)
 
 
+# The token hash of every one-byte token, looked up instead of computed: half the tokens of code
+# are single punctuation characters.
+_BYTE_HASH = np.array([hash_bytes(bytes([b])) for b in range(256)], dtype=np.int64)
 ID_HASH = hash_bytes(b"<ID>")  # '<' is always its own token, so no real token hashes to these
 STR_HASH = hash_bytes(b"<STR>")
 NUM_HASH = hash_bytes(b"<NUM>")
@@ -263,42 +266,82 @@ def _skip_block(buf, n, i, open0, open1, close0, close1, nest):
     return -1
 
 
+@_jit
+def _count_newlines(buf, start, end):
+    """Newlines in buf[start:end] (a block comment skipped in one go)."""
+    count = 0
+    for j in range(start, end):
+        if buf[j] == 10:
+            count += 1
+    return count
+
+
 # ---- tokenisers ----------------------------------------------------------------------------------
 
 
-@_jit
-def _tokenize_code_impl(buf, n, cls, flags, kw):
-    """Tokenise UTF-8 source code; see tokenize.py for the token model.
+# Why the tokenisers are resumable: growing the output array inside the scanning loop (``out =
+# bigger``) makes numba reference-count ``out`` on every iteration of that loop, whitespace bytes
+# included, and those are atomic read-modify-writes: they took more than half the tokeniser's time.
+# So each kernel writes into an ``out`` it is given and never replaces, stops when ``out`` is
+# full, and keeps everything it needs to carry on in a small int64 ``state`` array; the driver
+# (``_run_resumable``) grows ``out`` and calls it again. The saved state is exactly the scanning
+# loop's variables at the top of an iteration, so stopping and resuming anywhere gives the same
+# tokens as one uninterrupted pass (tests force stops all over texts of every kind to prove it).
 
-    Returns (out, count): out is uint32[4, cap] with rows exact, abstract, line, weight.
-    """
-    cap = n // 8 + 64  # typical code has 4-10 bytes per token; grows by doubling when dense
-    out = np.empty((4, cap), dtype=np.uint32)
-    count = 0
-    line = 1
-    line_pos = 0
-    kw_ci = (flags & F_KW_CI) != 0
-    line_start = True  # only whitespace since the last newline
+# Slots of the code tokeniser's state.
+_CS_I, _CS_LINE, _CS_LINE_START = 0, 1, 2
+_CS_OPEN_BLOCK, _CS_OPEN_TRIPLE_DQ, _CS_OPEN_TRIPLE_SQ = 3, 4, 5
+_CS_OPEN_MULTI_DQ, _CS_OPEN_MULTI_SQ, _CS_OPEN_MULTI_BT = 6, 7, 8
+_CS_SIZE = 9
+
+
+def _code_state(n: int) -> np.ndarray:
+    state = np.empty(_CS_SIZE, dtype=np.int64)
+    state[_CS_I] = 0
+    state[_CS_LINE] = 1
+    state[_CS_LINE_START] = 1  # only whitespace since the last newline
     # An opener that is never closed (a fragment that starts inside a docstring or a comment, so
     # its closing quote reads as an opener) must not swallow the rest of the text: the opener
     # alone becomes a token (strings) or is skipped (comments) and scanning resumes after it.
     # Once a scan from position p finds no closer, no later opener of that kind can find one
     # either (nesting comments aside, where it is a safe approximation): these marks keep a text
-    # full of stray openers linear.
-    open_block = n + 1
-    open_triple_dq = n + 1
-    open_triple_sq = n + 1
-    open_multi_dq = n + 1
-    open_multi_sq = n + 1
-    open_multi_bt = n + 1
-    i = 0
+    # full of stray openers linear. n + 1 means "none seen yet".
+    state[_CS_OPEN_BLOCK:] = n + 1
+    return state
+
+
+@_jit
+def _tokenize_code_impl(buf, n, cls, flags, kw, out, count, state):
+    """Tokenise UTF-8 source code into ``out``; see tokenize.py for the token model.
+
+    ``out`` is uint32[4, cap] with rows exact, abstract, line, weight; tokens are written from
+    column ``count``. Returns the new count: either the text is done (``state[_CS_I] >= n``) or
+    ``out`` is full and the call is to be repeated with a bigger ``out`` and the same ``state``.
+    """
+    cap = out.shape[1]
+    kw_ci = (flags & F_KW_CI) != 0
+    i = int(state[_CS_I])
+    line = int(state[_CS_LINE])
+    line_start = state[_CS_LINE_START] != 0
+    open_block = int(state[_CS_OPEN_BLOCK])
+    open_triple_dq = int(state[_CS_OPEN_TRIPLE_DQ])
+    open_triple_sq = int(state[_CS_OPEN_TRIPLE_SQ])
+    open_multi_dq = int(state[_CS_OPEN_MULTI_DQ])
+    open_multi_sq = int(state[_CS_OPEN_MULTI_SQ])
+    open_multi_bt = int(state[_CS_OPEN_MULTI_BT])
     while i < n:
+        if count == cap:  # full: save the loop's state and let the driver grow ``out``
+            break
         c = buf[i]
         k = cls[c]
         if k == C_WS:
             i += 1
             continue
+        # Lines are counted where newlines are consumed: here, in skipped block comments and in
+        # string tokens (line comments stop before their newline). A token's line is the line
+        # of its first byte.
         if k == C_NL:
+            line += 1
             line_start = True
             i += 1
             continue
@@ -329,20 +372,25 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                 if j < 0:
                     open_block = min(open_block, i)
                     j = i + 2
+                line += _count_newlines(buf, i, j)
                 i = j
                 continue
         elif c == 45:  # '-'
             if nxt == 45 and (flags & F_DASH):
                 if (flags & F_LUA_BLOCK) and i + 3 < n and buf[i + 2] == 91 and buf[i + 3] == 91:
                     j = _skip_block(buf, n, i + 2, 91, 91, 93, 93, False)
-                    i = j if j >= 0 else i + 4
+                    j = j if j >= 0 else i + 4
+                    line += _count_newlines(buf, i, j)
+                    i = j
                 else:
                     i = _skip_to_eol(buf, n, i)
                 continue
         elif c == 123:  # '{'
             if nxt == 45 and (flags & F_HS_BLOCK):
                 j = _skip_block(buf, n, i, 123, 45, 45, 125, True)
-                i = j if j >= 0 else i + 2
+                j = j if j >= 0 else i + 2
+                line += _count_newlines(buf, i, j)
+                i = j
                 continue
         elif c == 59:  # ';'
             if flags & F_SEMI:
@@ -427,14 +475,22 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                         j = i + 1
                 end = j if j < n else n
         elif k == C_WORD:
+            # Hashed (FNV-1a, as below) while scanned: one pass over the bytes, not two.
             kind = T_IDENT
+            h = ((0x811C9DC5 ^ c) * 0x01000193) & 0xFFFFFFFF
+            weight = 1 if (c & 0xC0) != 0x80 else 0
             j = i + 1
             while j < n:
-                kj = cls[buf[j]]
+                b = buf[j]
+                kj = cls[b]
                 if kj != C_WORD and kj != C_DIGIT:
                     break
+                h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+                if (b & 0xC0) != 0x80:
+                    weight += 1
                 j += 1
             end = j
+            h = fmix32(h)
         elif k == C_DIGIT:
             kind = T_NUM
             hexnum = c == 48 and (nxt == 120 or nxt == 88)
@@ -457,24 +513,26 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
                 else:
                     break
             end = j
+        # -- hash (FNV-1a + fmix32) and weight (non-whitespace characters) of buf[start:end]
+        newlines = 0
+        if kind == T_IDENT:
+            pass  # hashed while scanned
+        elif end == start + 1:
+            h = _BYTE_HASH[c]
+            weight = 1 if (c & 0xC0) != 0x80 else 0
+        else:
+            h = 0x811C9DC5
+            weight = 0
+            for j in range(start, end):
+                b = buf[j]
+                h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+                kj = cls[b]
+                if (b & 0xC0) != 0x80 and kj != C_WS and kj != C_NL:
+                    weight += 1
+                if kj == C_NL:
+                    newlines += 1
+            h = fmix32(h)
         # -- emit
-        if count == cap:
-            bigger = np.empty((4, cap * 2), dtype=np.uint32)
-            bigger[:, :cap] = out
-            out = bigger
-            cap *= 2
-        while line_pos < start:
-            if buf[line_pos] == 10:
-                line += 1
-            line_pos += 1
-        h = 0x811C9DC5
-        weight = 0
-        for j in range(start, end):
-            b = buf[j]
-            h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-            if (b & 0xC0) != 0x80 and cls[b] != C_WS and cls[b] != C_NL:
-                weight += 1
-        h = fmix32(h)
         if kind == T_IDENT:
             if kw_ci:
                 hl = _hash_range(buf, start, end, True)
@@ -492,18 +550,41 @@ def _tokenize_code_impl(buf, n, cls, flags, kw):
         out[2, count] = line
         out[3, count] = weight
         count += 1
+        line += newlines
         i = end
-    return out, count
+    state[_CS_I] = i
+    state[_CS_LINE] = line
+    state[_CS_LINE_START] = 1 if line_start else 0
+    state[_CS_OPEN_BLOCK] = open_block
+    state[_CS_OPEN_TRIPLE_DQ] = open_triple_dq
+    state[_CS_OPEN_TRIPLE_SQ] = open_triple_sq
+    state[_CS_OPEN_MULTI_DQ] = open_multi_dq
+    state[_CS_OPEN_MULTI_SQ] = open_multi_sq
+    state[_CS_OPEN_MULTI_BT] = open_multi_bt
+    return count
+
+
+# Slots of the prose tokeniser's state.
+_PS_I, _PS_LINE, _PS_SIZE = 0, 1, 2
+
+
+def _prose_state(n: int) -> np.ndarray:
+    state = np.empty(_PS_SIZE, dtype=np.int64)
+    state[_PS_I] = 0
+    state[_PS_LINE] = 1
+    return state
 
 
 @_jit
-def _tokenize_prose_impl(buf, n, cls):
-    """Words of already-normalised prose: runs of ASCII alphanumerics and non-ASCII bytes."""
-    cap = n // 8 + 64  # typical code has 4-10 bytes per token; grows by doubling when dense
-    out = np.empty((4, cap), dtype=np.uint32)
-    count = 0
-    line = 1
-    i = 0
+def _tokenize_prose_impl(buf, n, cls, out, count, state):
+    """Words of already-normalised prose: runs of ASCII alphanumerics and non-ASCII bytes.
+
+    Resumable like ``_tokenize_code_impl``: writes into ``out`` from ``count``, returns the new
+    count, and stops early (``state[_PS_I] < n``) when ``out`` is full.
+    """
+    cap = out.shape[1]
+    i = int(state[_PS_I])
+    line = int(state[_PS_LINE])
     while i < n:
         k = cls[buf[i]]
         if k != C_WORD and k != C_DIGIT:
@@ -511,7 +592,8 @@ def _tokenize_prose_impl(buf, n, cls):
                 line += 1
             i += 1
             continue
-        start = i
+        if count == cap:  # full, and a word starts here: let the driver grow ``out``
+            break
         h = 0x811C9DC5
         weight = 0
         while i < n:
@@ -523,65 +605,108 @@ def _tokenize_prose_impl(buf, n, cls):
             if (b & 0xC0) != 0x80:
                 weight += 1
             i += 1
-        if start < i:
-            if count == cap:
-                bigger = np.empty((4, cap * 2), dtype=np.uint32)
-                bigger[:, :cap] = out
-                out = bigger
-                cap *= 2
-            h = fmix32(h)
-            out[0, count] = h
-            out[1, count] = h
-            out[2, count] = line
-            out[3, count] = weight
-            count += 1
-    return out, count
+        h = fmix32(h)
+        out[0, count] = h
+        out[1, count] = h
+        out[2, count] = line
+        out[3, count] = weight
+        count += 1
+    state[_PS_I] = i
+    state[_PS_LINE] = line
+    return count
 
 
-def _finish(out: np.ndarray, count: int) -> np.ndarray:
+def _run_resumable(kernel, args: tuple, n: int, state: np.ndarray, cap: int) -> np.ndarray:
+    """Run a resumable tokeniser (``kernel(*args, out, count, state)``) to the end of its text.
+
+    ``out`` starts with ``cap`` columns and doubles whenever the kernel stops because it is full.
+    Returns the (4, ntokens) result as one contiguous array.
+    """
+    out = np.empty((4, max(cap, 1)), dtype=np.uint32)
+    count = kernel(*args, out, 0, state)
+    while state[0] < n:  # slot 0 is the scan position in every tokeniser's state
+        bigger = np.empty((4, 2 * out.shape[1]), dtype=np.uint32)
+        bigger[:, :count] = out[:, :count]
+        out = bigger
+        count = kernel(*args, out, count, state)
     return np.ascontiguousarray(out[:, :count])
 
 
-def tokenize_code(data: bytes, flags: int, keywords: np.ndarray, *, pure: bool = False) -> np.ndarray:
-    """uint32[4, ntokens] (exact, abstract, line, weight) of UTF-8 source code."""
+def _initial_cap(n: int) -> int:
+    # Code runs 4-10 bytes a token (the standard library: 7.3), prose a little more; n // 4 makes
+    # a second kernel call rare and costs no memory that is not touched (the rows are filled from
+    # the start and the rest of an untouched allocation is never paged in).
+    return n // 4 + 64
+
+
+def tokenize_code(
+    data: bytes, flags: int, keywords: np.ndarray, *, pure: bool = False, cap: int | None = None
+) -> np.ndarray:
+    """uint32[4, ntokens] (exact, abstract, line, weight) of UTF-8 source code.
+
+    ``cap`` (initial output columns) is for tests that force the kernel to stop and resume.
+    """
+    n = len(data)
+    cap = _initial_cap(n) if cap is None else cap
     if pure or not USE_NUMBA:
         fn = getattr(_tokenize_code_impl, "py_func", _tokenize_code_impl)
-        return _finish(*fn(data, len(data), CLASS_CODE.tobytes(), flags, keywords))
+        return _run_resumable(fn, (data, n, CLASS_CODE.tobytes(), flags, keywords), n, _code_state(n), cap)
     buf = np.frombuffer(data, dtype=np.uint8)
-    return _finish(*_tokenize_code_impl(buf, len(data), CLASS_CODE, flags, keywords))
+    return _run_resumable(_tokenize_code_impl, (buf, n, CLASS_CODE, flags, keywords), n, _code_state(n), cap)
 
 
-def tokenize_prose(data: bytes, *, pure: bool = False) -> np.ndarray:
-    """uint32[4, ntokens] of normalised UTF-8 prose."""
+def tokenize_prose(data: bytes, *, pure: bool = False, cap: int | None = None) -> np.ndarray:
+    """uint32[4, ntokens] of normalised UTF-8 prose (``cap`` as in ``tokenize_code``)."""
+    n = len(data)
+    cap = _initial_cap(n) if cap is None else cap
     if pure or not USE_NUMBA:
         fn = getattr(_tokenize_prose_impl, "py_func", _tokenize_prose_impl)
-        return _finish(*fn(data, len(data), CLASS_PROSE.tobytes()))
+        return _run_resumable(fn, (data, n, CLASS_PROSE.tobytes()), n, _prose_state(n), cap)
     buf = np.frombuffer(data, dtype=np.uint8)
-    return _finish(*_tokenize_prose_impl(buf, len(data), CLASS_PROSE))
+    return _run_resumable(_tokenize_prose_impl, (buf, n, CLASS_PROSE), n, _prose_state(n), cap)
 
 
 # ---- shingles ------------------------------------------------------------------------------------
 
 
+# uint32 constants: numba keeps uint32 (op) uint32 unsigned (it widens to uint64, and the
+# np.uint32() casts truncate back, i.e. mod 2**32); a plain int literal would make it signed,
+# and uint64 with int64 gives float64.
+_U13, _U15, _U16, _U17, _U19 = (np.uint32(v) for v in (13, 15, 16, 17, 19))
+_MURMUR_C1, _MURMUR_C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+_MURMUR_M, _MURMUR_N = np.uint32(5), np.uint32(0xE6546B64)
+_FMIX_C1, _FMIX_C2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+
+
 @_jit
 def _shingles_nb(tokens, k):
+    # The same column-at-a-time order as _shingles_np, for speed: each token's murmur block
+    # mix is computed once (not once per window it is in), and every loop below runs over
+    # independent windows in uint32 lanes, which LLVM vectorises.
     n = tokens.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.uint32)
     width = k if n >= k else n
     m = n - width + 1
-    out = np.empty(m, dtype=np.uint32)
+    mixed = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        k1 = np.uint32(tokens[i] * _MURMUR_C1)
+        k1 = np.uint32((k1 << _U15) | (k1 >> _U17))
+        mixed[i] = np.uint32(k1 * _MURMUR_C2)
+    out = np.zeros(m, dtype=np.uint32)  # murmur3's seed, 0
+    for j in range(width):
+        for s in range(m):
+            h = np.uint32(out[s] ^ mixed[s + j])
+            h = np.uint32((h << _U13) | (h >> _U19))
+            out[s] = np.uint32(h * _MURMUR_M + _MURMUR_N)
+    length = np.uint32(width * 4)  # bytes hashed
     for s in range(m):
-        h = 0
-        for j in range(width):
-            k1 = (np.int64(tokens[s + j]) * 0xCC9E2D51) & 0xFFFFFFFF
-            k1 = ((k1 << 15) | (k1 >> 17)) & 0xFFFFFFFF
-            k1 = (k1 * 0x1B873593) & 0xFFFFFFFF
-            h ^= k1
-            h = ((h << 13) | (h >> 19)) & 0xFFFFFFFF
-            h = (h * 5 + 0xE6546B64) & 0xFFFFFFFF
-        h ^= width * 4
-        out[s] = fmix32(h)
+        h = np.uint32(out[s] ^ length)
+        h = np.uint32(h ^ (h >> _U16))
+        h = np.uint32(h * _FMIX_C1)
+        h = np.uint32(h ^ (h >> _U13))
+        h = np.uint32(h * _FMIX_C2)
+        out[s] = np.uint32(h ^ (h >> _U16))
     return out
 
 
@@ -623,14 +748,68 @@ def shingles(tokens: np.ndarray, k: int, *, pure: bool = False) -> np.ndarray:
 # ---- MinHash -------------------------------------------------------------------------------------
 
 
+# The MinHash kernel works in two steps.
+#
+# 1. fmix32 every hash and drop repeats with a small direct-mapped table: a value equal to the
+#    one last stored in its slot is dropped. Code repeats itself (on the abstract channel three
+#    shingles in four are repeats), and the filter costs ~2 ns a value against ~12 ns for 128
+#    permutations. It is lossy on purpose: two values that share a slot can both survive, which
+#    only costs time, because min is idempotent and a value seen twice changes no minimum. That
+#    keeps it free of branches and of probing, and the result exact.
+# 2. The affine permutations of the survivors, eight values at a time, so that each ``out[p]``
+#    is loaded and stored once per eight values instead of once per value (the loop over p is
+#    vectorised by LLVM; loads and stores of ``out`` were what bounded it).
+#
+# Arithmetic: uint32 * uint32 widens in numba; the cast back truncates, i.e. mod 2**32, and LLVM
+# narrows the whole expression to 32-bit vector lanes.
+
+_FILTER_MAX_SLOTS = 1 << 14  # 64 KiB of table: stays in L1/L2 whatever the document's size
+
+
+@_jit
+def _mixed_distinct(hashes):
+    """fmix32 of ``hashes`` with most repeats dropped: returns (values, count)."""
+    n = hashes.shape[0]
+    size = 64
+    while size < n and size < _FILTER_MAX_SLOTS:
+        size *= 2
+    mask = size - 1
+    table = np.empty(size, dtype=np.uint32)
+    for j in range(size):
+        # (j + 1) & mask lives in another slot, so an unused slot matches no value.
+        table[j] = (j + 1) & mask
+    values = np.empty(n, dtype=np.uint32)
+    m = 0
+    for i in range(n):
+        hv = np.uint32(fmix32(np.int64(hashes[i])))
+        j = hv & mask
+        values[m] = hv
+        m += table[j] != hv  # keep it unless its slot says it was just seen
+        table[j] = hv
+    return values, m
+
+
 @_jit
 def _minhash_nb(hashes, a, b, out):
+    values, m = _mixed_distinct(hashes)
     num_perm = a.shape[0]
-    for i in range(hashes.shape[0]):
-        hv = np.uint32(fmix32(np.int64(hashes[i])))
+    m8 = m - m % 8
+    for i in range(0, m8, 8):
+        h0, h1, h2, h3 = values[i], values[i + 1], values[i + 2], values[i + 3]
+        h4, h5, h6, h7 = values[i + 4], values[i + 5], values[i + 6], values[i + 7]
         for p in range(num_perm):
-            # uint32 * uint32 widens in numba; the cast back truncates, i.e. mod 2**32, and LLVM
-            # narrows the whole expression to 32-bit vector lanes.
+            ap = a[p]
+            bp = b[p]
+            v0 = min(np.uint32(ap * h0 + bp), np.uint32(ap * h1 + bp))
+            v2 = min(np.uint32(ap * h2 + bp), np.uint32(ap * h3 + bp))
+            v4 = min(np.uint32(ap * h4 + bp), np.uint32(ap * h5 + bp))
+            v6 = min(np.uint32(ap * h6 + bp), np.uint32(ap * h7 + bp))
+            v = min(min(v0, v2), min(v4, v6))
+            if v < out[p]:
+                out[p] = v
+    for i in range(m8, m):
+        hv = values[i]
+        for p in range(num_perm):
             v = np.uint32(a[p] * hv + b[p])
             if v < out[p]:
                 out[p] = v

@@ -82,6 +82,41 @@ def test_minhash_of_a_large_set_crosses_the_numpy_chunk_boundary():
     np.testing.assert_array_equal(minhash(hashes, num_perm=64, seed=3), reference_minhash(hashes, 64, 3))
 
 
+def unfmix32(h: int) -> int:
+    """The inverse of MurmurHash3's fmix32: the hash whose mixed value (inside MinHash) is ``h``."""
+    h ^= h >> 16
+    h = (h * pow(0xC2B2AE35, -1, 2**32)) & 0xFFFFFFFF
+    h ^= (h >> 13) ^ (h >> 26)
+    h = (h * pow(0x85EBCA6B, -1, 2**32)) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def test_unfmix32_inverts_the_kernels_fmix32():
+    for h in (0, 1, 0xDEADBEEF, 2**32 - 1):
+        assert getattr(kernels.fmix32, "py_func", kernels.fmix32)(unfmix32(h)) == h
+
+
+# The kernel drops repeated values with a small lossy table before the permutations (mixed value
+# -> slot by its low bits): repeats, values that fight over one slot, values that look like an
+# unused slot's filler, and more values than slots must all leave the signature exact.
+REPEATS_AND_COLLISIONS = {
+    "one value many times": [7] * 50,
+    "repeats far apart": list(range(40)) * 3,
+    "two values sharing a slot, alternating": [unfmix32(5), unfmix32(5 + 2**20)] * 20,
+    "mixed values equal to unused-slot fillers": [unfmix32(v) for v in range(70)],
+    "more values than slots, each twice": list(range(20_000)) * 2,
+}
+
+
+@pytest.mark.parametrize("hashes", REPEATS_AND_COLLISIONS.values(), ids=REPEATS_AND_COLLISIONS.keys())
+@pytest.mark.parametrize("pure", [False, True], ids=["kernel", "fallback"])
+def test_minhash_is_exact_whatever_the_repeats_filter_drops(hashes, pure):
+    a, b = permutations(128, 1)
+    out = np.full(128, 0xFFFFFFFF, dtype=np.uint32)
+    kernels.minhash_into(np.array(hashes, dtype=np.uint32), a, b, out, pure=pure)
+    np.testing.assert_array_equal(out, reference_minhash(hashes, 128, 1))
+
+
 @pytest.mark.parametrize("num_perm, seed", [(1, 0), (128, 1), (256, 42)])
 def test_minhash_of_nothing_is_datasketchs_empty_sketch(num_perm, seed):
     assert minhash(np.empty(0, np.uint32), num_perm=num_perm, seed=seed).tolist() == [2**32 - 1] * num_perm

@@ -359,6 +359,66 @@ def test_the_numba_kernel_and_the_fallback_agree_on_real_source(path, language, 
     )
 
 
+def _kernel_rows(text, kind, language, *, cap, pure):
+    """The tokeniser kernel's rows for ``text`` with ``cap`` initial output columns."""
+    from dedup.tokenize import _language_tables, _prose_bytes, _to_utf8
+
+    if kind == "prose":
+        return kernels.tokenize_prose(_prose_bytes(text), cap=cap, pure=pure)
+    flags, keywords = _language_tables(canonical_language(language))
+    return kernels.tokenize_code(_to_utf8(text)[0], flags, keywords, cap=cap, pure=pure)
+
+
+@PARITY
+@given(
+    text=st.text(alphabet="ab_1 .eE+-x0'\"`#/*\\\n{}-;[]$", max_size=300)
+    | st.text(st.characters(codec="utf-8"), max_size=300),
+    language=st.sampled_from([None, *LANGUAGES]),
+    kind=st.sampled_from(["code", "prose"]),
+    cap=st.integers(0, 4),
+    pure=st.booleans(),
+)
+def test_a_kernel_stopped_whenever_its_output_fills_resumes_to_the_same_tokens(
+    text, language, kind, cap, pure
+):
+    # A tiny first output makes the kernel stop and resume after the first few tokens and then at
+    # every doubling: inside strings, comments and runs of whitespace, wherever the text puts them.
+    np.testing.assert_array_equal(
+        _kernel_rows(text, kind, language, cap=cap, pure=pure), _token_rows(text, kind, language)
+    )
+
+
+# Texts whose tokens depend on state carried across a stop: whether the line so far is blank, the
+# line count (newlines inside block comments and strings included), and where a nested block
+# comment was found never to close.
+RESUME_CASES = [
+    ("code", None, "a #b //c\n#d"),
+    ("code", "rust", "/* /* */ a /* */ b"),
+    ("code", "c", 'a /* x\n y */ b\n"s\\\n t" c\n'),
+    ("code", "lua", "a --[[ x\n y ]] b\n c"),
+    ("code", "haskell", "a {- x\n {- y\n -} -} b\n c"),
+    ("code", "python", "a\n\n  b '''c\n\n''' d\n# e\n f"),
+    ("prose", None, "one two\n\nthree four"),
+]
+
+
+@pytest.mark.parametrize("kind, language, text", RESUME_CASES)
+@pytest.mark.parametrize("cap", [1, 2, 3])
+@pytest.mark.parametrize("pure", [False, True], ids=["kernel", "fallback"])
+def test_state_carried_across_a_stop_gives_the_same_tokens(kind, language, text, cap, pure):
+    np.testing.assert_array_equal(
+        _kernel_rows(text, kind, language, cap=cap, pure=pure), _token_rows(text, kind, language)
+    )
+
+
+@pytest.mark.parametrize("path", STDLIB_SAMPLES[:5], ids=lambda p: p.name)
+def test_a_real_source_file_tokenised_from_a_one_token_output_matches_one_pass(path):
+    text = path.read_text("utf-8")
+    np.testing.assert_array_equal(
+        _kernel_rows(text, "code", "python", cap=1, pure=False), _token_rows(text, "code", "python")
+    )
+
+
 SAMPLES = [
     ("code", "python", "def f(x):\n    '''doc'''\n    return x + 1  # c\n"),
     ("code", "rust", "fn f<'a>(s: &'a str) -> char { 'c' } /* /* */ */"),
@@ -397,6 +457,19 @@ def test_hash_bytes_is_fnv1a_then_fmix32():
     h = (h * 0xC2B2AE35) & 0xFFFFFFFF
     h ^= h >> 16
     assert kernels.hash_bytes(b"a") == h
+
+
+# One token of each shape the kernel hashes by a different route: one-byte tokens (looked up),
+# identifiers (hashed while scanned), longer strings and numbers (hashed after the scan).
+HASH_ROUTES = ["(", "+", ";", "x", "é", "value_2", "ünïcode", "'ab'", '"s p"', "42", "3.5e-7", "7"]
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["kernel", "fallback"])
+def test_every_exact_token_hash_is_the_hash_of_the_tokens_bytes(pure):
+    text = " ".join(HASH_ROUTES)
+    rows = _token_rows(text, "code", "python", pure=pure)
+    assert rows[0].tolist() == [kernels.hash_bytes(t.encode()) for t in HASH_ROUTES]
+    assert rows[3].tolist() == [len(t.replace(" ", "")) for t in HASH_ROUTES]
 
 
 # ---- numba cache -------------------------------------------------------------------------------
