@@ -258,6 +258,10 @@ class CompactLSH:
             },
         )
 
+    def arrays(self) -> list[np.ndarray]:
+        """The stored arrays, for :func:`dedup.postings.populate`."""
+        return self._postings.arrays()
+
     @classmethod
     def load(cls, directory: str | Path, *, mmap: bool = True) -> CompactLSH:
         """Open a saved index; with ``mmap`` the band arrays stay on disk (adds go to a delta)."""

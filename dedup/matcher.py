@@ -42,7 +42,7 @@ import numpy as np
 from dedup.config import EngineConfig
 from dedup.fingerprint import Fingerprint, check_compatible
 from dedup.lsh import CompactLSH
-from dedup.postings import Postings, read_manifest, write_manifest
+from dedup.postings import Postings, populate, read_manifest, write_manifest
 from dedup.snippets import SnippetIndex
 from dedup.verify import pair_intersections
 
@@ -469,6 +469,15 @@ class Matcher:
                 "ids": self._ids.save(d, "ids", alive),
             },
         )
+
+    def populate(self) -> int:
+        """Map a memory-mapped registry's pages in now (see :func:`dedup.postings.populate`):
+        for a long filtering run, which would otherwise pay a page fault per page it first
+        touches. Returns the bytes mapped in, 0 if they would not fit in memory or none are mapped.
+        """
+        arrays = [self._sigs.arr, self._sh.arr, *self._lsh.arrays(), *self._snippets.arrays()]
+        arrays += self._exact.arrays() + self._ids.arrays()
+        return populate(arrays)
 
     @classmethod
     def load(cls, path: str | Path, mmap: bool = True) -> Matcher:

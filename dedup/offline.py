@@ -394,7 +394,7 @@ def _worker_init(path: str) -> None:
     global _WORKER_SNAPSHOT
     from dedup.snapshot import Snapshot
 
-    _WORKER_SNAPSHOT = Snapshot.open(path, verify=False)
+    _WORKER_SNAPSHOT = Snapshot.open(path, verify=False, populate=True)
 
 
 def _worker_decide(job: tuple[list, str]) -> list[dict]:
@@ -450,7 +450,8 @@ def _open_decider(args: argparse.Namespace):
         return _RemoteDecider(args.server, key)
     from dedup.snapshot import Snapshot
 
-    return Snapshot.open(args.snapshot)
+    # populated: a corpus worth filtering offline touches most of the registry's pages anyway
+    return Snapshot.open(args.snapshot, populate=True)
 
 
 def _verdicts(snap, args, pairs: Iterator[tuple[dict, Record]]) -> Iterator[tuple[dict, Record, dict]]:

@@ -20,13 +20,149 @@ several stores can share one set of tombstones.
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 import numpy as np
 
+from dedup._kernels import USE_NUMBA, _jit
+
 FORMAT_VERSION = 1
 
-__all__ = ["FORMAT_VERSION", "Postings", "expand_ranges", "read_manifest", "write_manifest"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Postings",
+    "expand_ranges",
+    "key_ranges",
+    "populate",
+    "read_manifest",
+    "write_manifest",
+]
+
+# -- key ranges ----------------------------------------------------------------------------------
+#
+# A lookup is two binary searches per query key. In an array of a hundred million keys each search
+# takes ~27 steps, most of them cache misses, and that was the largest single cost of a snippet
+# query against a million documents. Keys are hashes, spread evenly, so a directory of where each
+# value of the top bits starts narrows every search to a few dozen neighbouring entries (one or
+# two cache lines) for 8 bytes per bucket. Directories are built on first use for large arrays and
+# kept per array: a main segment is never modified in place (a merge makes a new array).
+
+DIRECTORY_MIN_KEYS = 1 << 20
+_KEYS_PER_BUCKET = 32
+_directories: dict[tuple[int, int, int], tuple[weakref.ref, np.ndarray, int]] = {}
+
+
+def key_ranges(sorted_keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` per query: the slice of the one-dimensional ``sorted_keys`` equal to it
+    (``np.searchsorted`` left and right, through a directory for large arrays)."""
+    n = len(sorted_keys)
+    if n < DIRECTORY_MIN_KEYS or not USE_NUMBA or sorted_keys.dtype != queries.dtype:
+        return (
+            np.searchsorted(sorted_keys, queries, side="left"),
+            np.searchsorted(sorted_keys, queries, side="right"),
+        )
+    directory, shift = _directory(sorted_keys)
+    lo = np.empty(len(queries), np.int64)
+    hi = np.empty(len(queries), np.int64)
+    _directory_search(sorted_keys, directory, shift, np.ascontiguousarray(queries), lo, hi)
+    return lo, hi
+
+
+def _directory(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    owner = keys.base if keys.base is not None else keys
+    ident = (keys.__array_interface__["data"][0], len(keys), keys.strides[0])
+    hit = _directories.get(ident)
+    if hit is not None and hit[0]() is owner:
+        return hit[1], hit[2]
+    bits = keys.dtype.itemsize * 8
+    b = max(1, min(26, int(np.ceil(np.log2(len(keys) / _KEYS_PER_BUCKET)))))
+    shift = bits - b
+    directory = np.zeros((1 << b) + 1, np.int64)
+    _bucket_counts(keys, shift, directory[1:])
+    np.cumsum(directory, out=directory)
+    # weakly held: a merged-away segment's directory goes with it (checked on every insert)
+    for stale in [k for k, v in _directories.items() if v[0]() is None]:
+        del _directories[stale]
+    _directories[ident] = (weakref.ref(owner), directory, shift)
+    return directory, shift
+
+
+def _bucket_counts_py(keys, shift, counts):
+    # one pass, no temporaries: numpy's shift, cast and bincount of a hundred million keys took
+    # seconds and a gigabyte
+    for i in range(len(keys)):
+        counts[keys[i] >> shift] += 1
+
+
+def _directory_search_py(keys, directory, shift, queries, lo_out, hi_out):
+    for i in range(len(queries)):
+        k = queries[i]
+        p = k >> shift
+        a, b = directory[p], directory[p + 1]
+        # leftmost position with keys[pos] >= k
+        lo, hi = a, b
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < k:
+                lo = mid + 1
+            else:
+                hi = mid
+        lo_out[i] = lo
+        hi = b
+        start = lo
+        while start < hi:
+            mid = (start + hi) >> 1
+            if keys[mid] <= k:
+                start = mid + 1
+            else:
+                hi = mid
+        hi_out[i] = start
+
+
+_directory_search = _jit(_directory_search_py) if USE_NUMBA else _directory_search_py
+_bucket_counts = _jit(_bucket_counts_py) if USE_NUMBA else _bucket_counts_py
+
+
+# Linux's MADV_POPULATE_READ (5.14+; Python 3.11's mmap module does not name it yet).
+_MADV_POPULATE_READ = 22
+_PAGE = 4096
+
+
+def populate(arrays, *, budget_fraction: float = 0.5) -> int:
+    """Map the pages of memory-mapped ``arrays`` in now, if they fit in memory; returns the bytes.
+
+    A query reads its postings at random places of arrays of hundreds of megabytes. Left to
+    demand paging, a fresh process pays a page fault the first time it touches each page: at a
+    million registered documents that made the first few thousand queries several times slower
+    than the rest. Populating the mapping at open time costs one sequential pass instead. Skipped
+    (returns 0) when the mapped arrays exceed ``budget_fraction`` of the memory available, where
+    populating would only evict them again.
+    """
+    mapped = [a for a in arrays if isinstance(a, np.memmap) and getattr(a, "_mmap", None) is not None]
+    total = sum(a._mmap.size() for a in mapped)
+    if not total or total > budget_fraction * _available_memory():
+        return 0
+    for a in mapped:
+        try:
+            a._mmap.madvise(_MADV_POPULATE_READ)
+        except (OSError, ValueError):
+            # older kernels: touching one byte per page maps it (the kernel maps its neighbours
+            # around each fault too, so a sequential pass takes few faults)
+            flat = np.frombuffer(a._mmap, np.uint8)
+            int(flat[::_PAGE].sum())
+    return total
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0  # unknown: do not populate
 
 
 def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,9 +367,7 @@ class Postings:
             if skeys.shape[1] == 0:
                 continue
             for lane in range(self.lanes):
-                lk = skeys[lane]
-                lo = np.searchsorted(lk, sorted_keys[lane], side="left")
-                hi = np.searchsorted(lk, sorted_keys[lane], side="right")
+                lo, hi = key_ranges(skeys[lane], sorted_keys[lane])
                 counts[lane] += hi - lo if order is None else _unsort(hi - lo, order[lane])
                 if max_count is not None:
                     hi = np.where(hi - lo > max_count, lo, hi)
@@ -285,6 +419,10 @@ class Postings:
             "columns": {col: dt.str for col, dt in self.columns.items()},
             "entries": self.main_len,
         }
+
+    def arrays(self) -> list[np.ndarray]:
+        """The main segment's arrays (keys and columns): what :func:`populate` maps in."""
+        return [self._keys, *self._cols.values()]
 
     @classmethod
     def load(cls, directory: str | Path, name: str, entry: dict, *, mmap: bool = True) -> Postings:

@@ -106,8 +106,13 @@ class Snapshot:
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, verify: bool = True, mmap: bool = True) -> Snapshot:
+    def open(
+        cls, path: str | Path, *, verify: bool = True, mmap: bool = True, populate: bool = False
+    ) -> Snapshot:
         """Open the snapshot at ``path`` after checking its files against the manifest.
+
+        With ``populate``, the mapped registry is paged in at once (when it fits in memory; see
+        :meth:`dedup.matcher.Matcher.populate`): worth it before filtering a large corpus.
 
         Raises:
             SnapshotError: missing, corrupt (names the file), another format, or built with a
@@ -139,6 +144,8 @@ class Snapshot:
                 where = path / MATCHER_DIR / kind
                 try:
                     matchers[kind] = Matcher.load(where, mmap=mmap)
+                    if populate:
+                        matchers[kind].populate()
                 except (OSError, ValueError, KeyError) as exc:
                     raise SnapshotError(f"{where}: cannot load the matcher ({exc})") from None
         return cls(path, manifest, works, docs, matchers)

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
-from dedup.postings import Postings, expand_ranges
+from dedup.postings import Postings, expand_ranges, key_ranges
 
 __all__ = [
     "HIT_BUDGET",
@@ -719,8 +719,7 @@ class SnippetIndex:
         for skeys, _ in segs:
             lo = np.empty(len(hashes), np.int64)
             hi = np.empty(len(hashes), np.int64)
-            lo[by_hash] = np.searchsorted(skeys, sorted_hashes, side="left")
-            hi[by_hash] = np.searchsorted(skeys, sorted_hashes, side="right")
+            lo[by_hash], hi[by_hash] = key_ranges(skeys, sorted_hashes)
             ranges.append((lo, hi))
             cnt += hi - lo
         # postings each query may expand (keys over max_count never are)
@@ -777,25 +776,42 @@ class SnippetIndex:
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
         inf_idx = np.flatnonzero(informative)
-        parts_f, parts_cols = [], []
-        for (_, scols), (lo, hi) in zip(segs, ranges, strict=True):
+        parts_f, parts_pos, parts_seg = [], [], []
+        for s, (lo, hi) in enumerate(ranges):
             owner, pos = expand_ranges(lo[inf_idx], hi[inf_idx])
             parts_f.append(inf_idx[owner])
-            parts_cols.append({name: c[pos] for name, c in scols.items()})
+            parts_pos.append(pos)
+            parts_seg.append(np.full(len(pos), s, np.int64))
         if not parts_f:
             return
         fidx = np.concatenate(parts_f)
-        cols = {name: np.concatenate([p[name] for p in parts_cols]) for name in parts_cols[0]}
-        r = cols["row"]
+        # Hits are (segment, position) pairs; a column is gathered only for the hits that still
+        # need it. Each gather is a random read per hit into a large (often mapped) array, and
+        # most hits are dropped on their row alone (groups that cannot reach min_chars).
+        hit_pos, hit_seg = np.concatenate(parts_pos), np.concatenate(parts_seg)
+        seg_cols = [c for _, c in segs]
+
+        def gather(name: str, sel: np.ndarray) -> np.ndarray:
+            if len(seg_cols) == 1:
+                return seg_cols[0][name][hit_pos[sel]]
+            if isinstance(sel, slice):
+                sel = np.arange(len(hit_pos))[sel]
+            out = np.empty(len(sel), seg_cols[0][name].dtype)
+            seg_of = hit_seg[sel]
+            for s, c in enumerate(seg_cols):
+                here = seg_of == s
+                out[here] = c[name][hit_pos[sel][here]]
+            return out
+
+        r = gather("row", slice(None))
         live = np.zeros(len(r), bool)
         inside = r < len(alive)
         live[inside] = alive[r[inside]]
         if not live.all():
-            fidx = fidx[live]
-            cols = {name: c[live] for name, c in cols.items()}
+            fidx, hit_pos, hit_seg, r = fidx[live], hit_pos[live], hit_seg[live], r[live]
         if len(fidx) == 0:
             return
-        rows = cols["row"].astype(np.int64)
+        rows = r.astype(np.int64)
         keep = np.ones(len(fidx), bool)
         grp_all = qowner[fidx] * (1 << 32) + rows
         # (query, row) -> distinct informative query fingerprints found there, for containment
@@ -834,7 +850,7 @@ class SnippetIndex:
         # argsort of a packed int64 key gives the order of a three-key lexsort (ties included)
         # at a fraction of its cost; the lexsort stays for keys too wide to pack.
         s_q = qcol[TOK][fidx[idx]]
-        s_d = cols["token"][idx].astype(np.int64)
+        s_d = gather("token", idx).astype(np.int64)
         q_bits, d_bits = int(s_q.max()).bit_length(), int(s_d.max()).bit_length()
         if int(idx_g[-1]).bit_length() + q_bits + d_bits <= 63:
             order = np.argsort((idx_g << (q_bits + d_bits)) | (s_q << d_bits) | s_d, kind="stable")
@@ -881,7 +897,7 @@ class SnippetIndex:
         if not sel.all():
             perm, s_d = perm[sel], s_d[sel]
         c_f, c_g, c_d = fidx[perm], grp_all[perm], s_d
-        c_dl0, c_dl1 = cols["line_start"][perm], cols["line_end"][perm]
+        c_dl0, c_dl1 = gather("line_start", perm), gather("line_end", perm)
         qtok, qc0, qc1 = qcol[TOK][c_f], qcol[C0][c_f], qcol[C1][c_f]
         max_gap = 4 * (self.k + self.window)
         score, prev = chain_hits(c_g, qtok, c_d, qc0, qc1, max_gap=max_gap, max_drift=max_gap // 2)
@@ -1017,6 +1033,10 @@ class SnippetIndex:
         entry = self._postings.save(directory, name, self._state == 1)
         np.save(directory / f"{name}.state.npy", self._state)
         return {"postings": entry, "live": self._live}
+
+    def arrays(self) -> list[np.ndarray]:
+        """The stored arrays, for :func:`dedup.postings.populate`."""
+        return self._postings.arrays()
 
     def load_into(
         self, directory: str | Path, entry: dict, name: str = "snippets", *, mmap: bool = True
