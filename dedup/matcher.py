@@ -123,6 +123,10 @@ class _Grow:
 class Matcher:
     """A registry of fingerprints with exact, near-duplicate and snippet search.
 
+    Not safe to share between threads without a lock (queries reuse scratch arrays, adds and
+    removes change the index); ``registry.engine`` holds one around every call. Processes can
+    share a saved registry through ``load(mmap=True)``.
+
     Args:
         config: engine parameters; every added or queried fingerprint must match them.
     """
@@ -324,11 +328,15 @@ class Matcher:
         if len(qpos):
             q_sh = [np.asarray(fps[i].shingles, np.uint32) for i in active]
             q_off = np.concatenate([[0], np.cumsum([len(s) for s in q_sh])]).astype(np.int64)
+            q_len = np.diff(q_off)[qpos]
+            d_len = self._sh_off.view[rows + 1] - self._sh_off.view[rows]
+            # Jaccard cannot exceed the ratio of the smaller set to the larger: pairs of very
+            # different sizes are dropped before their shingles are read (an exact filter)
+            fits = np.minimum(q_len, d_len) >= self.config.threshold * np.maximum(q_len, d_len) - 1e-9
+            qpos, rows, q_len, d_len = qpos[fits], rows[fits], q_len[fits], d_len[fits]
             inter = pair_intersections(
                 np.concatenate(q_sh), q_off, qpos, self._sh.view, self._sh_off.view, rows
             )
-            q_len = np.diff(q_off)[qpos]
-            d_len = np.diff(self._sh_off.view)[rows]
             union = q_len + d_len - inter
             jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
             # verified >= threshold, written on integers so 7/10 at 0.7 is "at", not "below"

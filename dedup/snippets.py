@@ -257,18 +257,21 @@ def _pieces_py(by_score, prev, qc0, qc1, min_chars):
 _pieces_kernel = _jit(_pieces_py) if USE_NUMBA else _pieces_py
 
 
-def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, out):
+def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
     """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``.
 
-    ``stamp`` (one slot per row, -1 initially) remembers the last ``t`` that counted a row; a row
-    lies in one segment only, so the same ``stamp`` serves every segment.
+    ``stamp`` (one slot per row) remembers the last ``base + t`` that counted a row; a row lies
+    in one segment only, so the same ``stamp`` serves every segment. Its values must all be
+    below ``base``: the caller keeps one array and raises ``base`` past every ``t`` it used, so
+    a registry-sized array is not filled again for every query batch.
     """
     for u in range(len(sel)):
         t = sel[u]
+        mark = base + t
         for p in range(lo[t], hi[t]):
             r = seg_rows[p]
-            if r < len(alive) and alive[r] and stamp[r] != t:
-                stamp[r] = t
+            if r < len(alive) and alive[r] and stamp[r] != mark:
+                stamp[r] = mark
                 out[t] += 1
 
 
@@ -619,6 +622,7 @@ class SnippetIndex:
         )
         self._state = np.zeros(0, np.uint8)  # 0 unseen, 1 live, 2 removed
         self._live = 0
+        self._stamp, self._stamp_base = np.zeros(0, np.int64), 0  # see _distinct_rows_py
 
     def __len__(self) -> int:
         return self._live
@@ -770,9 +774,11 @@ class SnippetIndex:
         middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
         if len(middle):
             df[middle] = 0
-            stamp = np.full(len(alive), -1, np.int64)
+            if len(self._stamp) < len(alive):
+                self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
             for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
-                _distinct_rows_kernel(srows, lo, hi, middle, alive, stamp, df)
+                _distinct_rows_kernel(srows, lo, hi, middle, alive, self._stamp, self._stamp_base, df)
+            self._stamp_base += len(cnt)
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
         inf_idx = np.flatnonzero(informative)
