@@ -15,8 +15,9 @@ Every figure comes from the same process and the same run:
   on the whole Python standard library; the slower two on a deterministic subset, and the
   speed-up divides the engine's rate *on that same subset* by the reference's, so both read the
   same files. ``fingerprint_mb_per_s_per_core`` is the rate of the whole fingerprint the registry
-  stores per document (signature, exact hash, shingle set, winnowing fingerprints). JIT compilation (or loading numba's cache) happens in a warm-up call that is
-  timed and reported separately. ``*_per_core`` figures (and the targets) use the process's CPU
+  stores per document (signature, exact hash, shingle set, winnowing fingerprints). JIT
+  compilation (or loading numba's cache) happens in a warm-up call that is timed and reported
+  separately. ``*_per_core`` figures (and the targets) use the process's CPU
   time, so a shared, loaded machine does not distort them; ``*_wall`` figures use elapsed time.
 * **index**: the compact LSH index at 1,000,000 synthetic signatures, bytes per document (sum of
   the arrays' ``nbytes``) and batch query time per document; ``datasketch.MinHashLSH`` with the
