@@ -81,6 +81,11 @@ class EngineConfig:
             fewer than ``min_abstract_diversity`` per token) is *low-information*: a file of
             ``#define NAME number`` lines looks like every other one on the abstract channel, so
             it is a near-duplicate only if the exact channel agrees (see ``whole_coverage``).
+            The abstract channel is the renamed view, where a name or a literal is one token: a
+            renamed run of ``min_snippet_chars`` (150) characters is about 100 tokens, hence
+            about 100 distinct shingles. Below that, two files can agree on every abstract
+            shingle without sharing such a run (two small headers of one kernel subsystem);
+            at 48, four of them were false near-duplicates on the benchmark.
         min_abstract_diversity: Distinct abstract shingles per token below which code is
             low-information. In [0, 1].
     """
@@ -96,7 +101,7 @@ class EngineConfig:
     scheme: str = "affine32"
     whole_coverage: float = 0.5
     min_snippet_verified: float = 0.4
-    min_abstract_shingles: int = 48
+    min_abstract_shingles: int = 100
     min_abstract_diversity: float = 0.1
     min_snippet_run: float = 1.0
 

@@ -21,7 +21,7 @@ def test_the_defaults_are_the_documented_ones():
         "scheme": "affine32",
         "whole_coverage": 0.5,
         "min_snippet_verified": 0.4,
-        "min_abstract_shingles": 48,
+        "min_abstract_shingles": 100,
         "min_abstract_diversity": 0.1,
         "min_snippet_run": 1.0,
     }

@@ -263,6 +263,31 @@ def test_low_information_headers_need_the_exact_channel_to_agree(query, expected
     assert [(x.doc_id, x.kind, x.basis) for x in m.query(q)] == expected
 
 
+def _action_header(name, actions, attributes):
+    """A small uapi-style header: an include guard, action numbers, a struct and an enum."""
+    up = name.upper()
+    lines = [f"#ifndef __LINUX_TC_{up}_H", f"#define __LINUX_TC_{up}_H", "", "#include <linux/pkt_cls.h>", ""]
+    lines += [f"#define TCA_{up}_ACT_{a}\t{i + 1}" for i, a in enumerate(actions)]
+    lines += ["", f"struct tc_{name} {{", "\ttc_gen;", f"\tint {name[0]}_action;", "};", "", "enum {"]
+    lines += [f"\tTCA_{up}_{a}," for a in ["UNSPEC", "TM", "PARMS", *attributes]]
+    lines += [f"\t__TCA_{up}_MAX,", "};", f"#define TCA_{up}_MAX (__TCA_{up}_MAX - 1)", "", "#endif"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("min_shingles", "reported"), [(CONFIG.min_abstract_shingles, False), (48, True)])
+def test_two_small_headers_of_one_shape_are_not_near_duplicates(min_shingles, reported):
+    # alice's and bob's headers agree on every abstract shingle (48 of them) and share no name:
+    # too little structure to call one a renamed copy of the other
+    config = EngineConfig(min_abstract_shingles=min_shingles)
+    alice = _action_header("vlan", ["POP", "PUSH", "MODIFY", "POP_ETH", "PUSH_ETH"], ["ID", "PAD", "SRC"])
+    bob = _action_header("mpls", ["POP", "PUSH", "MODIFY", "DEC_TTL", "MAC_PUSH"], ["PAD", "LABEL", "TTL"])
+    m = Matcher(config)
+    m.add(1, fingerprint(alice, kind="code", language="c", config=config))
+    matches = m.query(fingerprint(bob, kind="code", language="c", config=config))
+    expected = [(1, "near-duplicate", "jaccard")] if reported else []
+    assert [(x.doc_id, x.kind, x.basis) for x in matches] == expected
+
+
 def _scattered_overlap(shared_every):
     """Bob's file shares one of alice's lines every ``shared_every`` lines, nothing more."""
     alice = _c_source(3, n=80)
