@@ -73,8 +73,8 @@ class EngineConfig:
             verbatim or renamed; pieces joined across inserted or deleted tokens still widen
             the reported lines but no longer add up to the floor. Chains of such short pieces
             are how unrelated files sharing idioms were reported: on the benchmark, 0.0 (the
-            rule off) gives 64 false matches per 1000 unrelated files at a verified floor of
-            0.4 (41 at 0.5), 1.0 gives 10, with snippet recall unchanged or better. The price:
+            rule off) gives 62 false matches per 1000 unrelated files at a verified floor of
+            0.4 (46 at 0.5), 1.0 gives 12, with snippet recall unchanged or better. The price:
             a copy with a line put in every 100 characters or so is no longer a snippet (it is
             still a near-duplicate if it covers ``whole_coverage`` of both files).
         min_abstract_shingles: Code with fewer distinct abstract-channel shingles than this (or
