@@ -18,8 +18,11 @@ A query goes through three searches, cheapest and most certain first:
    (:func:`dedup.fingerprint.flatten`). A document whose matched regions cover at least
    ``whole_coverage`` of the tokens of both sides is reported as a **near-duplicate** with
    ``basis="coverage"`` (a copy with lines inserted, deleted or moved, whose Jaccard fell below
-   the threshold); otherwise a snippet is reported only if its verified containment reaches
-   ``min_snippet_verified`` (weaker chains are shared idioms scattered through unrelated code).
+   the threshold); otherwise a snippet is reported only if one *aligned run* of it (copied
+   verbatim or with substitutions only: ``EngineConfig.min_snippet_run``) reaches the snippet
+   floor by itself, and its verified containment reaches ``min_snippet_verified``. Short pieces
+   chained across inserted or deleted tokens, and weak chains, are idioms that unrelated code
+   shares.
 
 Storage is per *row* (an internal ``uint32`` document number, never reused): the doc id,
 signature, line count and kind live in growable numpy arrays, and every document's shingles in
@@ -31,6 +34,7 @@ is itself a sorted ``Postings`` store. Removing a document tombstones its row ev
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -133,12 +137,15 @@ class Matcher:
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
+        # ceil: a share of 1.0 must mean exactly min_snippet_chars, never one character less
+        self._min_run_chars = math.ceil(config.min_snippet_run * config.min_snippet_chars - 1e-9)
         self._lsh = CompactLSH(max(0.05, config.threshold - LSH_THRESHOLD_MARGIN), config.num_perm)
         self._snippets = SnippetIndex(
             k=config.winnow_k,
             window=config.winnow_window,
             min_chars=config.min_snippet_chars,
             max_df=config.boilerplate_max_df,
+            min_run_chars=self._min_run_chars,
         )
         self._exact = Postings(key_dtype=np.uint64)
         self._ids = Postings(key_dtype=np.uint64, min_merge=1 << 12)
@@ -366,7 +373,9 @@ class Matcher:
 
         # 3. snippets, skipping documents already reported whole. A query with a flat reading
         # (see dedup.fingerprint.flatten) is searched with both; per document the reading that
-        # matched more of the query wins.
+        # makes the stronger claim wins: a whole-document copy by coverage, then a snippet with a
+        # long aligned run (a flat reading turns docstrings into code tokens, which chain further
+        # but out of step with the document), then the one that matched more of the query.
         excl = [np.array(sorted(reported[i]), np.int64) for i in active]
         flat = [p for p, i in enumerate(active) if len(fps[i].flat)]
         found = self._snippets.search_batch(
@@ -374,13 +383,22 @@ class Matcher:
             exclude=excl + [excl[p] for p in flat],
         )
         hits = found[: len(active)]
+        cfg = self.config
+
+        def coverage(h, q):
+            q_cov = h.query_tokens / max(1, q.num_tokens)
+            return min(q_cov, h.doc_tokens / max(1, int(self._tokens.arr[h.row])))
+
+        def rank(h, q):
+            return (coverage(h, q) >= cfg.whole_coverage, h.run_chars >= self._min_run_chars, h.matched_chars)
+
         for p, alt in zip(flat, found[len(active) :], strict=True):
+            q = fps[active[p]]
             best = {h.row: h for h in hits[p]}
             for h in alt:
-                if h.row not in best or h.matched_chars > best[h.row].matched_chars:
+                if h.row not in best or rank(h, q) > rank(best[h.row], q):
                     best[h.row] = h
             hits[p] = list(best.values())
-        cfg = self.config
         for p, doc_hits in enumerate(hits):
             i = active[p]
             q = fps[i]
@@ -390,16 +408,14 @@ class Matcher:
                 # Whole-document copy by coverage: the matched regions cover most of both sides.
                 # Type-3 copies (lines inserted, deleted, moved) fall below the Jaccard threshold
                 # long before they stop being copies; their k-grams still chain in long runs.
-                q_cov = h.query_tokens / max(1, q.num_tokens)
-                d_cov = h.doc_tokens / max(1, int(self._tokens.arr[h.row]))
-                coverage = min(q_cov, d_cov)
-                if coverage >= cfg.whole_coverage:
+                cov = coverage(h, q)
+                if cov >= cfg.whole_coverage:
                     est = float((self._sigs.arr[h.row] == q.signature.hashvalues).mean())
-                    kind, estimated, verified, basis = "near-duplicate", est, coverage, "coverage"
-                elif h.verified >= cfg.min_snippet_verified:
+                    kind, estimated, verified, basis = "near-duplicate", est, cov, "coverage"
+                elif h.run_chars >= self._min_run_chars and h.verified >= cfg.min_snippet_verified:
                     kind, estimated, verified, basis = "snippet", h.estimated, h.verified, "containment"
                 else:
-                    # a weak chain: shared idioms scattered through unrelated code
+                    # short pieces chained together, or a weak chain: shared idioms in unrelated code
                     continue
                 out[i].append(
                     Match(

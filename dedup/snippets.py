@@ -25,9 +25,16 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    renamed identifier or a changed literal breaks the k-grams that contain it). A run is reported
    only if the union of its k-grams covers at least ``min_chars`` non-whitespace characters of
    the query, and only if its fingerprints are not mostly repeats of a few hashes (a table of
-   ``0,`` rows chains along any diagonal of another). Line ranges run from the first line of the
-   first k-gram to the last line of the last one, on both sides. Each hit also reports how many
-   tokens its k-grams cover on both sides, for the matcher's whole-document coverage rule.
+   ``0,`` rows chains along any diagonal of another). Each chain also measures its longest
+   *aligned run*: hits that advance by the same number of tokens on both sides, i.e. text copied
+   verbatim or with substitutions only (see ``_longest_run_py``). Chaining tolerates inserted and
+   deleted tokens, so short idioms shared by unrelated files (imports, a ``setUpClass``, a
+   ``with self.assertRaises(...)`` block) add up to ``min_chars`` when chained; the matcher
+   reports a snippet only if one aligned run reaches the floor (``min_run_chars``), and a chain
+   that has such a group is localised to those groups alone. Line ranges run from the first line
+   of the first k-gram to the last line of the last one, on both sides. Each hit also reports how
+   many tokens its k-grams cover on both sides (every group: lines inserted or deleted break
+   alignment, not copying), for the matcher's whole-document coverage rule.
    Before chaining, (query, document) groups that cannot reach ``min_chars`` are dropped (exact),
    and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap).
    The work is linear in hits: one sort, then numba passes for chains, pieces, their assembly
@@ -378,7 +385,51 @@ def _containment_py(q_start, q_end, pair_f, p_lo, p_hi, pf, present, pf_off, s_l
 _containment_kernel = _jit(_containment_py) if USE_NUMBA else _containment_py
 
 
-def _assemble_py(kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, min_chars, distinct_share):
+def _longest_run_py(m, qtok, dtok, qc0, qc1, qh, run_gap):
+    """Query characters covered by the longest *aligned run* among hits ``m`` (in query order).
+
+    Consecutive hits belong to one run when both sides advance by the same number of tokens, at
+    most ``run_gap``: the text between them was copied token for token or with substitutions
+    only (a renamed identifier, an edited literal, re-indented lines), never with tokens
+    inserted or deleted. A run covers the union of its k-grams' query spans, each distinct hash
+    counted once (the rows of a table repeat a few k-grams along any diagonal).
+    """
+    best = 0
+    n = len(m)
+    start = 0
+    for t in range(1, n + 1):
+        if t < n:
+            dq = qtok[m[t]] - qtok[m[t - 1]]
+            if 0 < dq <= run_gap and dtok[m[t]] - dtok[m[t - 1]] == dq:
+                continue
+        run = m[start:t]
+        start = t
+        # first occurrence of each hash, kept in query order
+        order = np.argsort(qh[run], kind="mergesort")
+        keep = np.ones(len(run), np.bool_)
+        for u in range(1, len(order)):
+            if qh[run[order[u]]] == qh[run[order[u - 1]]]:
+                keep[order[u]] = False
+        total = 0
+        end = -1
+        for u in range(len(run)):
+            if not keep[u]:
+                continue
+            i = run[u]
+            if qc1[i] <= end:
+                continue
+            total += qc1[i] - max(qc0[i], end)
+            end = qc1[i]
+        best = max(best, total)
+    return best
+
+
+_longest_run = _jit(_longest_run_py) if USE_NUMBA else _longest_run_py
+
+
+def _assemble_py(
+    kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, min_chars, distinct_share, run_gap
+):
     """Pieces -> reported chains, per (query, document): one pass for all of them.
 
     ``kp[k_off[c]:k_off[c + 1]]`` are the pieces of one (query, document), best first;
@@ -398,6 +449,7 @@ def _assemble_py(kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, 
     n_k = len(k_off) - 1
     out = np.empty(len(members), np.int64)
     g_off = np.zeros(len(kp) + 1, np.int64)
+    g_run = np.zeros(len(kp), np.int64)
     c_off = np.zeros(n_k + 1, np.int64)
     c_src = np.empty(n_k, np.int64)
     kept = np.empty(len(kp), np.int64)
@@ -472,6 +524,7 @@ def _assemble_py(kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, 
                         nd += 1
                 ok = not (nd < distinct_share * len(m))
             if ok:
+                g_run[n_g] = _longest_run(m, qtok, dtok, qc0, qc1, qh, run_gap)
                 n_g += 1
                 g_off[n_g] = n_out
             else:
@@ -480,7 +533,7 @@ def _assemble_py(kp, k_off, m_off, members, qtok, dtok, qc0, qc1, qh, join_gap, 
             c_src[n_c] = c
             n_c += 1
             c_off[n_c] = n_g
-    return out[:n_out], g_off[: n_g + 1], c_off[: n_c + 1], c_src[:n_c]
+    return out[:n_out], g_off[: n_g + 1], g_run[:n_g], c_off[: n_c + 1], c_src[:n_c]
 
 
 _assemble_kernel = _jit(_assemble_py) if USE_NUMBA else _assemble_py
@@ -578,6 +631,9 @@ class SnippetHit:
     # thousands of characters) edited anywhere would otherwise outweigh the code around it
     query_tokens: int = 0
     doc_tokens: int = 0
+    # query characters of the longest aligned run (see _longest_run_py): the matcher reports a
+    # snippet only if one run alone reaches the floor, not a chain of short pieces
+    run_chars: int = 0
 
 
 def _ramps(lengths: np.ndarray) -> np.ndarray:
@@ -594,6 +650,8 @@ class SnippetIndex:
         window: winnowing window.
         min_chars: smallest reported run, in non-whitespace query characters.
         max_df: a hash in more live documents than this is boilerplate.
+        min_run_chars: a chain's groups are localised to those whose longest aligned run
+            covers this many query characters, if it has any (``min_chars`` by default).
         max_df_fraction: the limit is ``max(max_df, max_df_fraction * live documents)``.
         max_candidates: per query, documents chained at most (see ``MAX_CANDIDATES``).
         hit_budget: postings expanded at once (see ``HIT_BUDGET``).
@@ -606,6 +664,7 @@ class SnippetIndex:
         window: int,
         min_chars: int,
         max_df: int,
+        min_run_chars: int | None = None,
         max_df_fraction: float = MAX_DF_FRACTION,
         max_candidates: int = MAX_CANDIDATES,
         hit_budget: int = HIT_BUDGET,
@@ -617,6 +676,7 @@ class SnippetIndex:
         self.max_candidates, self.hit_budget = max_candidates, hit_budget
         self.k, self.window = k, window
         self.min_chars, self.max_df, self.max_df_fraction = min_chars, max_df, max_df_fraction
+        self.min_run_chars = min_chars if min_run_chars is None else min_run_chars
         self._postings = Postings(
             columns={"row": np.uint32, "token": np.uint32, "line_start": np.uint32, "line_end": np.uint32}
         )
@@ -906,6 +966,13 @@ class SnippetIndex:
         c_dl0, c_dl1 = gather("line_start", perm), gather("line_end", perm)
         qtok, qc0, qc1 = qcol[TOK][c_f], qcol[C0][c_f], qcol[C1][c_f]
         max_gap = 4 * (self.k + self.window)
+        # An aligned run bridges substitutions, not whole lines of other code: a substituted token
+        # breaks the k k-grams that contain it and winnowing may skip window - 1 more on either
+        # side, so three in a row open a gap of about 3k + 2 * window tokens between selected
+        # fingerprints (24 at the defaults; from 20 to 36 the benchmark figures are identical,
+        # at 18 a snippet with a dense rename is lost). Two unrelated lines of the same shape
+        # between two shared ones (30 tokens of a generated table) do not pass.
+        run_gap = 3 * self.k + 2 * self.window + 1
         score, prev = chain_hits(c_g, qtok, c_d, qc0, qc1, max_gap=max_gap, max_drift=max_gap // 2)
         # Pieces: best chains, taken greedily by score, each hit used once. Pieces of a third of
         # the minimum are kept because an edit can split one copied region in two.
@@ -932,7 +999,7 @@ class SnippetIndex:
         kp = kp[np.repeat(k_start[k_order], k_len[k_order]) + _ramps(k_len[k_order])]
         k_off = np.zeros(len(k_order) + 1, np.int64)
         np.cumsum(k_len[k_order], out=k_off[1:])
-        flat_members, g_off, c_off, c_src = _assemble_kernel(
+        flat_members, g_off, g_run, c_off, c_src = _assemble_kernel(
             kp,
             k_off,
             m_off,
@@ -945,6 +1012,7 @@ class SnippetIndex:
             3 * max_gap,
             self.min_chars,
             MIN_DISTINCT_SHARE,
+            run_gap,
         )
         n_chains = len(c_src)
         if n_chains == 0:
@@ -973,20 +1041,28 @@ class SnippetIndex:
         p_hi = np.searchsorted(pair_key, c_key, side="right")
         # per group of pieces its query and document line bounds, per chain the characters and
         # tokens it covers: one numba pass over all of them
-        g_lines, c_stats = _chain_stats_kernel(
-            flat_members,
-            g_off,
-            c_off,
-            qc0,
-            qc1,
-            qtok,
-            c_d,
-            qcol[L0][c_f],
-            qcol[L1][c_f],
-            c_dl0.astype(np.int64),
-            c_dl1.astype(np.int64),
-            self.k,
-        )
+        stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0.astype(np.int64))
+        stats_cols += (c_dl1.astype(np.int64), self.k)
+        g_lines, c_stats = _chain_stats_kernel(flat_members, g_off, c_off, *stats_cols)
+        # A chain with a group holding a long aligned run (see _longest_run_py) is localised to
+        # such groups alone: its other groups are short pieces that chained by chance, and would
+        # widen the reported lines and dilute the containment. A chain without one keeps all its
+        # groups; it is never a snippet, but its tokens may still make a whole-document copy by
+        # coverage (lines inserted, deleted or moved break alignment, not copying), so the token
+        # counts always come from every group.
+        c_run = np.maximum.reduceat(g_run, c_off[:-1])
+        g_chain = np.repeat(np.arange(n_chains), np.diff(c_off))
+        keep_g = (g_run >= self.min_run_chars) | (c_run[g_chain] < self.min_run_chars)
+        if not keep_g.all():
+            kept_len = np.diff(g_off)[keep_g]
+            _, pos = expand_ranges(g_off[:-1][keep_g], g_off[1:][keep_g])
+            k_goff = np.zeros(len(kept_len) + 1, np.int64)
+            np.cumsum(kept_len, out=k_goff[1:])
+            k_coff = np.zeros(n_chains + 1, np.int64)
+            np.cumsum(np.bincount(g_chain[keep_g], minlength=n_chains), out=k_coff[1:])
+            g_lines, kept_stats = _chain_stats_kernel(flat_members[pos], k_goff, k_coff, *stats_cols)
+            c_stats[:, 0] = kept_stats[:, 0]
+            c_off = k_coff
         s_rng, s_off = _merge_ranges_kernel(g_lines, c_off, 0)
         d_rng, d_off = _merge_ranges_kernel(g_lines, c_off, 2)
         found, verified_all = _containment_kernel(
@@ -1007,7 +1083,7 @@ class SnippetIndex:
         s_list, d_list = list(map(tuple, s_rng.tolist())), list(map(tuple, d_rng.tolist()))
         s_off, d_off = s_off.tolist(), d_off.tolist()
         estimated = (found / sizes[c_q]).tolist()
-        for qi, row, s0, s1, d0, d1, (chars, query_tokens, doc_tokens), est, verified in zip(
+        for qi, row, s0, s1, d0, d1, (chars, query_tokens, doc_tokens), est, verified, run in zip(
             c_q.tolist(),
             c_row.tolist(),
             s_off[:-1],
@@ -1017,6 +1093,7 @@ class SnippetIndex:
             c_stats.tolist(),
             estimated,
             verified_all.tolist(),
+            c_run.tolist(),
             strict=True,
         ):
             results[q_lo + qi].append(
@@ -1029,6 +1106,7 @@ class SnippetIndex:
                     verified,
                     query_tokens,
                     doc_tokens,
+                    run,
                 )
             )
 

@@ -20,9 +20,10 @@ def test_the_defaults_are_the_documented_ones():
         "boilerplate_max_df": 50,
         "scheme": "affine32",
         "whole_coverage": 0.5,
-        "min_snippet_verified": 0.5,
-        "min_abstract_shingles": 48,
+        "min_snippet_verified": 0.4,
+        "min_abstract_shingles": 100,
         "min_abstract_diversity": 0.1,
+        "min_snippet_run": 1.0,
     }
 
 
@@ -53,6 +54,8 @@ def test_it_is_frozen():
         ("min_abstract_shingles", 0),
         ("min_abstract_diversity", 0),
         ("min_abstract_diversity", 1),
+        ("min_snippet_run", 0),
+        ("min_snippet_run", 1.0),
     ],
 )
 def test_it_accepts_values_at_the_edges_of_the_allowed_range(field, value):
@@ -86,6 +89,8 @@ def test_it_accepts_values_at_the_edges_of_the_allowed_range(field, value):
         ("min_snippet_verified", True, "min_snippet_verified must be a number from 0 to 1"),
         ("min_abstract_shingles", -1, "min_abstract_shingles must be an integer >= 0"),
         ("min_abstract_diversity", 2, "min_abstract_diversity must be a number from 0 to 1"),
+        ("min_snippet_run", 1.5, "min_snippet_run must be a number from 0 to 1"),
+        ("min_snippet_run", "1", "min_snippet_run must be a number from 0 to 1"),
         ("scheme", "legacy", "scheme must be one of 'affine32'"),
         ("scheme", "affine64", "scheme must be one of 'affine32'"),
     ],

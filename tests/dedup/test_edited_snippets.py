@@ -1,6 +1,7 @@
 """Edited snippets a person would still call a copy: what the public lookup page and scans rely
 on (a builder pastes code with a few identifiers renamed)."""
 
+import difflib
 import inspect
 import re
 import shlex
@@ -47,3 +48,19 @@ def test_a_40_line_snippet_with_renamed_identifiers_is_found_where_it_came_from(
     start = SOURCE.splitlines().index("    def read_token(self):") + 1
     (doc_range,) = match.doc_lines
     assert abs(doc_range[0] - start) <= 2 and abs(doc_range[1] - (start + 39)) <= 3
+
+
+def _longest_shared_run(a, b):
+    """Longest run of non-whitespace characters that ``a`` and ``b`` share verbatim."""
+    a, b = "".join(a.split()), "".join(b.split())
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match().size
+
+
+def test_a_snippet_renamed_everywhere_is_found_though_no_verbatim_piece_reaches_the_floor(matcher):
+    # "self" renamed in 12 lines: no 150 characters are left verbatim, but the copy stays in
+    # step with the source token for token, which is what the snippet floor measures
+    snippet = _snippet([("self", "me")]).splitlines()[:12]
+    snippet = "\n".join(snippet)
+    assert _longest_shared_run(snippet, SOURCE) < CONFIG.min_snippet_chars
+    (match,) = matcher.query(fingerprint(snippet, kind="code", language="python", config=CONFIG))
+    assert match.doc_id == 7 and match.kind == "snippet"

@@ -263,6 +263,31 @@ def test_low_information_headers_need_the_exact_channel_to_agree(query, expected
     assert [(x.doc_id, x.kind, x.basis) for x in m.query(q)] == expected
 
 
+def _action_header(name, actions, attributes):
+    """A small uapi-style header: an include guard, action numbers, a struct and an enum."""
+    up = name.upper()
+    lines = [f"#ifndef __LINUX_TC_{up}_H", f"#define __LINUX_TC_{up}_H", "", "#include <linux/pkt_cls.h>", ""]
+    lines += [f"#define TCA_{up}_ACT_{a}\t{i + 1}" for i, a in enumerate(actions)]
+    lines += ["", f"struct tc_{name} {{", "\ttc_gen;", f"\tint {name[0]}_action;", "};", "", "enum {"]
+    lines += [f"\tTCA_{up}_{a}," for a in ["UNSPEC", "TM", "PARMS", *attributes]]
+    lines += [f"\t__TCA_{up}_MAX,", "};", f"#define TCA_{up}_MAX (__TCA_{up}_MAX - 1)", "", "#endif"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("min_shingles", "reported"), [(CONFIG.min_abstract_shingles, False), (48, True)])
+def test_two_small_headers_of_one_shape_are_not_near_duplicates(min_shingles, reported):
+    # alice's and bob's headers agree on every abstract shingle (48 of them) and share no name:
+    # too little structure to call one a renamed copy of the other
+    config = EngineConfig(min_abstract_shingles=min_shingles)
+    alice = _action_header("vlan", ["POP", "PUSH", "MODIFY", "POP_ETH", "PUSH_ETH"], ["ID", "PAD", "SRC"])
+    bob = _action_header("mpls", ["POP", "PUSH", "MODIFY", "DEC_TTL", "MAC_PUSH"], ["PAD", "LABEL", "TTL"])
+    m = Matcher(config)
+    m.add(1, fingerprint(alice, kind="code", language="c", config=config))
+    matches = m.query(fingerprint(bob, kind="code", language="c", config=config))
+    expected = [(1, "near-duplicate", "jaccard")] if reported else []
+    assert [(x.doc_id, x.kind, x.basis) for x in matches] == expected
+
+
 def _scattered_overlap(shared_every):
     """Bob's file shares one of alice's lines every ``shared_every`` lines, nothing more."""
     alice = _c_source(3, n=80)
@@ -276,8 +301,13 @@ def _scattered_overlap(shared_every):
 @pytest.mark.parametrize(
     ("shared_every", "min_verified", "reported"),
     [
-        (3, CONFIG.min_snippet_verified, False),  # a third of the lines: a weak, scattered chain
-        (3, 0.0, True),  # the same chain, with no floor, would be reported
+        # A quarter of the lines: a weak, scattered chain (0.34). The lines all have one shape and
+        # share names and literals by chance, so the chain stays aligned and only the verified
+        # floor tells it from a copy; a third of the lines scores 0.42, above the 0.4 floor that
+        # snippets with an identifier renamed throughout need.
+        (4, CONFIG.min_snippet_verified, False),
+        (4, 0.0, True),  # the same chain, with no floor, would be reported
+        (3, 0.5, False),
         (1, CONFIG.min_snippet_verified, True),  # every line: a copy
     ],
 )
@@ -288,6 +318,36 @@ def test_a_weak_scattered_overlap_is_not_reported(shared_every, min_verified, re
     m.add(1, fingerprint(alice, kind="code", language="c", config=config))
     matches = m.query(fingerprint(bob, kind="code", language="c", config=config))
     assert bool(matches) is reported
+
+
+def _interleaved(lines, every, extra="    x++;"):
+    """``lines`` with ``extra`` put in after every ``every`` of them."""
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if every and i % every == every - 1:
+            out.append(extra)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(
+    ("every", "min_run", "reported"),
+    [
+        (0, CONFIG.min_snippet_run, True),  # 30 lines copied as they are: one long run
+        # a line put in after every two: 30 lines of alice in pieces of about 100 characters,
+        # which chain to well over 150 but share no run of 150 (the promise) with alice
+        (2, CONFIG.min_snippet_run, False),
+        (2, 0.0, True),  # the chain alone, without the run floor, would be reported
+    ],
+)
+def test_a_chain_of_short_copied_pieces_is_not_a_snippet(every, min_run, reported):
+    config = EngineConfig(min_snippet_run=min_run)
+    alice = _c_source(3, n=80)
+    bob = _interleaved(alice.splitlines()[10:40], every)
+    m = Matcher(config)
+    m.add(1, fingerprint(alice, kind="code", language="c", config=config))
+    matches = m.query(fingerprint(bob, kind="code", language="c", config=config))
+    assert [(x.doc_id, x.kind) for x in matches] == ([(1, "snippet")] if reported else [])
 
 
 def _triple(line):

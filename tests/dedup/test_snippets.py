@@ -178,3 +178,51 @@ def test_add_batch_indexes_like_one_add_at_a_time():
 def test_it_rejects_a_non_positive_cap(field, value):
     with pytest.raises(ValueError, match=field):
         SnippetIndex(k=K, window=4, min_chars=150, max_df=50, **{field: value})
+
+
+def _edited(h, every, insert, seed=9):
+    """``h`` (k-gram hashes) with a token edited every ``every`` tokens: substituted in place
+    (``insert=0``) or with ``insert`` new tokens put before it. Either way the K k-grams that
+    contain an edited token change; only an insertion shifts what follows."""
+    fresh = _doc(len(h) * 4, seed)[0]
+    out, used, prev = [], 0, 0
+    for t in range(every, len(h), every):
+        n = K + insert  # the k-grams starting at t - K + 1 .. t + insert
+        out += [h[prev : t - K + 1], fresh[used : used + n]]
+        used += n
+        prev = t + 1
+    out.append(h[prev:])
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize(("insert", "one_run"), [(0, True), (2, False)], ids=["substituted", "inserted"])
+def test_an_aligned_run_bridges_substitutions_but_not_insertions(insert, one_run):
+    # bob copies 120 tokens of alice's document, editing one token in every 15: renamed (the
+    # copy stays in step) or with two tokens put in (a chain of short pieces, each < 150 chars)
+    alice = _doc(2000, 1)
+    index = _index([alice])
+    bob = _edited(alice[0][800:920], every=15, insert=insert)
+    (hit,) = index.search(_fps(*_sample(bob)))
+    assert hit.matched_chars >= 150  # chained either way
+    assert (hit.run_chars >= 150) is one_run
+    assert hit.run_chars <= hit.matched_chars
+
+
+@pytest.mark.parametrize(
+    ("qtok", "dtok", "hashes", "expected"),
+    [
+        ([0, 4, 8], [50, 54, 58], [1, 2, 3], 48),  # in step, spans overlapping: one run
+        ([0, 4, 14, 18], [50, 54, 64, 68], [1, 2, 3, 4], 64),  # a substitution between: one run
+        ([0, 4, 14, 18], [50, 54, 65, 69], [1, 2, 3, 4], 32),  # a token inserted: two runs
+        ([0, 4, 40, 44], [50, 54, 90, 94], [1, 2, 3, 4], 32),  # a gap longer than run_gap
+        ([0, 4, 8, 12], [50, 54, 58, 62], [1, 2, 1, 2], 32),  # repeats add nothing
+        ([0], [50], [1], 16),
+    ],
+)
+def test_the_longest_aligned_run_of_hits(qtok, dtok, hashes, expected):
+    from dedup.snippets import _longest_run_py
+
+    qtok, dtok = np.array(qtok), np.array(dtok)
+    qc0 = qtok * 4
+    m = np.arange(len(qtok))
+    assert _longest_run_py(m, qtok, dtok, qc0, qc0 + 16, np.array(hashes), 24) == expected
