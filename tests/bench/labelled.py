@@ -119,6 +119,9 @@ SHAPE_RELATED = 0.5
 
 # Keys of LabelledSet.rejected for the leftovers (negatives and hosts); see build().
 VERBATIM_RULE = "verbatim: shares a run >= 150 non-whitespace chars with a registered file"
+CODE_RULE = (
+    "code: shares a run >= 150 non-whitespace chars of code lines (comments removed) with a registered file"
+)
 RENAMED_RULE = "renamed copy: shares a run >= 150 chars of shape text with a registered file"
 OLD_RULE = "kept as unrelated, though the old 4-line-window/sibling rule would have dropped it"
 
@@ -248,6 +251,7 @@ def build(files: list[SourceFile], *, sizes: Sizes, seed: int = 7) -> LabelledSe
             "near-copy of a registered file",
             "same shape as a registered file",
             VERBATIM_RULE,
+            CODE_RULE,
             RENAMED_RULE,
             OLD_RULE,
         ),
@@ -281,13 +285,14 @@ def build(files: list[SourceFile], *, sizes: Sizes, seed: int = 7) -> LabelledSe
     rng.shuffle(leftovers)
     # Hosts first, then negatives; stop scanning the leftovers once both are filled. A leftover
     # is not unrelated when it shares a run of >= 150 non-whitespace characters with a
-    # registered file, verbatim or as a renamed copy (see tests.bench.overlap): the product
+    # registered file, verbatim, in its code lines or as a renamed copy (see tests.bench.overlap): the product
     # promises to report exactly such runs, so matching them is right, not a false alarm. The
     # stricter 4-line-window and same-shape rules above are kept for the registered set only:
     # applied to negatives they would also drop files the definition calls unrelated (an
     # 80-character shared window is below what the engine may report) and flatter the engine.
     need_hosts = max(50, sizes.snippets // 3)
     verbatim = overlap.SharedRuns([overlap.verbatim_view(f.text) for f in registered])
+    code = overlap.SharedRuns([overlap.code_view(f.text, f.language) for f in registered])
     renamed = overlap.SharedRuns([overlap.shape_view(f.text, f.language) for f in registered])
     unrelated_pool: list[tuple[SourceFile, int, float]] = []
     removed: list[str] = []
@@ -295,6 +300,8 @@ def build(files: list[SourceFile], *, sizes: Sizes, seed: int = 7) -> LabelledSe
         if len(unrelated_pool) >= need_hosts + sizes.unrelated:
             break
         rule, owner = VERBATIM_RULE, verbatim.find(overlap.verbatim_view(f.text))
+        if owner < 0:
+            rule, owner = CODE_RULE, code.find(overlap.code_view(f.text, f.language))
         if owner < 0:
             rule, owner = RENAMED_RULE, renamed.find(overlap.shape_view(f.text, f.language))
         if owner >= 0:

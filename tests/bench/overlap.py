@@ -2,11 +2,14 @@
 
 The product promises to report copied snippets of about ``min_snippet_chars`` (150)
 non-whitespace characters or more. The benchmark therefore calls a file *related* to a registered
-file when it shares such a run with it, in one of two views, both with the same 150-character
+file when it shares such a run with it, in one of three views, both with the same 150-character
 window:
 
 * **verbatim**: the whole file with every whitespace character removed (``"".join(text.split())``),
   comments and licence text included: a shared licence block or a copied header is copied text;
+* **code**: the code lines only (:func:`tests.bench.labelled.code_lines`), whitespace removed:
+  copied code with comments added, removed or changed between its lines, since for code the
+  product promises that comments and whitespace do not matter;
 * **shape**: the code lines only (:func:`tests.bench.labelled.code_lines`), tokenised with the
   labelled set's own simple tokenizer (not the engine's), identifiers -> ``I``, numbers -> ``N``,
   strings -> ``S``, keywords and punctuation kept, joined without separators. A run shared here
@@ -64,6 +67,16 @@ def window_hashes(text: str, window: int = WINDOW) -> np.ndarray:
 def verbatim_view(text: str) -> str:
     """The text with all whitespace removed."""
     return "".join(text.split())
+
+
+def code_view(text: str, language: str) -> str:
+    """The code lines (no comment lines, no docstring insides) with all whitespace removed."""
+    from tests.bench.labelled import code_lines
+
+    lines = text.splitlines()
+    return "".join(
+        "".join(line for line, keep in zip(lines, code_lines(text, language), strict=False) if keep).split()
+    )
 
 
 def shape_view(text: str, language: str) -> str:

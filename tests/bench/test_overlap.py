@@ -63,6 +63,15 @@ def test_a_renamed_copy_shares_a_shape_run_but_not_a_verbatim_one():
     )
 
 
+def test_copied_code_with_comments_between_its_lines_shares_a_code_run_but_not_a_verbatim_one():
+    code = [f"    total_{i} = compute(price_{i}, count_{i}) + {i}" for i in range(12)]
+    alice = "\n".join(code) + "\n"
+    bob = "\n".join(f"{line}\n    # step {i} of the computation" for i, line in enumerate(code)) + "\n"
+
+    assert overlap.SharedRuns([overlap.verbatim_view(alice)]).find(overlap.verbatim_view(bob)) == -1
+    assert overlap.SharedRuns([overlap.code_view(alice, "python")]).find(overlap.code_view(bob, "python")) == 0
+
+
 def test_a_hash_collision_is_not_taken_for_shared_text(monkeypatch):
     runs = overlap.SharedRuns([overlap.verbatim_view(_words(1, 300))])
     query = overlap.verbatim_view(_words(2, 300)).upper()
