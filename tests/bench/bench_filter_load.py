@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import http.client
 import io
 import json
@@ -96,7 +97,13 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
     unregistered_min = min(3000, max(200, args.pool))
     registered, unregistered = seeding.load_corpus(args.docs, args.seed, unregistered_min=unregistered_min)
     record_path = _seed_record_path(args.database_url)
-    wanted = {"database_url": args.database_url, "docs": len(registered), "seed": args.seed}
+    wanted = {
+        "database_url": args.database_url,
+        "docs": len(registered),
+        "seed": args.seed,
+        # the machine's files decide the documents: a package installed since changes them
+        "paths_sha1": hashlib.sha1("\n".join(d.path for d in registered).encode()).hexdigest(),
+    }
     if not fresh and record_path.exists():
         record = json.loads(record_path.read_text())
         kept = record.get("registry", {})

@@ -69,7 +69,8 @@ def test_copied_code_with_comments_between_its_lines_shares_a_code_run_but_not_a
     bob = "\n".join(f"{line}\n    # step {i} of the computation" for i, line in enumerate(code)) + "\n"
 
     assert overlap.SharedRuns([overlap.verbatim_view(alice)]).find(overlap.verbatim_view(bob)) == -1
-    assert overlap.SharedRuns([overlap.code_view(alice, "python")]).find(overlap.code_view(bob, "python")) == 0
+    code_runs = overlap.SharedRuns([overlap.code_view(alice, "python")])
+    assert code_runs.find(overlap.code_view(bob, "python")) == 0
 
 
 def test_a_hash_collision_is_not_taken_for_shared_text(monkeypatch):
