@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
 import http.client
 import io
 import json
@@ -101,8 +100,7 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
         "database_url": args.database_url,
         "docs": len(registered),
         "seed": args.seed,
-        # the machine's files decide the documents: a package installed since changes them
-        "paths_sha1": hashlib.sha1("\n".join(d.path for d in registered).encode()).hexdigest(),
+        "paths_sha1": seeding.paths_digest(registered),
     }
     if not fresh and record_path.exists():
         record = json.loads(record_path.read_text())
@@ -156,13 +154,6 @@ def create_builder_key() -> str:
 # --- 2. The query pool --------------------------------------------------------------------------
 
 
-def _window(rng: random.Random, text: str, low: int, high: int) -> str:
-    lines = text.splitlines()
-    n = min(len(lines), rng.randint(low, high))
-    start = rng.randrange(0, max(1, len(lines) - n + 1))
-    return "\n".join(lines[start : start + n])
-
-
 def _edited(rng: random.Random, doc: seeding.Doc, donor: seeding.Doc) -> str:
     from tests.bench import labelled
 
@@ -172,7 +163,7 @@ def _edited(rng: random.Random, doc: seeding.Doc, donor: seeding.Doc) -> str:
 
 def _snippet(rng: random.Random, doc: seeding.Doc, host: seeding.Doc) -> str:
     """15-40 lines of a registered document pasted into the middle of unregistered code."""
-    piece = _window(rng, doc.text, 15, 40)
+    piece = seeding.window(rng, doc.text, 15, 40)
     lines = host.text.splitlines()
     at = rng.randrange(len(lines) + 1)
     return "\n".join(lines[:at] + piece.splitlines() + lines[at:])
@@ -202,7 +193,7 @@ def build_pool(size: int, registered, unregistered, seed: int) -> tuple[list[dic
             text = _snippet(rng, source, host)
         else:
             source, source_index = host, None
-            text = _window(rng, host.text, 10, seeding.DOC_LINES) if rng.random() < 0.5 else host.text
+            text = seeding.window(rng, host.text, 10, seeding.DOC_LINES) if rng.random() < 0.5 else host.text
         doc = {"id": f"doc-{i}", "text": text}
         if source.language and rng.random() < 0.8:  # most builders know the file's language
             doc["language"] = source.language

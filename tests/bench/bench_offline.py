@@ -24,7 +24,6 @@ A report for people (and CI logs), never a timed assertion.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing
 import random
@@ -74,20 +73,13 @@ def _fingerprint_range(job):
     return out
 
 
-def _window(rng: random.Random, text: str, low: int, high: int) -> str:
-    lines = text.splitlines()
-    size = rng.randint(low, high)
-    start = rng.randrange(max(1, len(lines) - size + 1))
-    return "\n".join(lines[start : start + size])
-
-
 def corpus(n: int, unregistered: list[seeding.Doc], docs: int, seed: int = 7):
     """`n` (text, language) queries and the indices of the planted ones (copies and snippets)."""
     rng = random.Random(seed)
     queries = []
     for _ in range(n):
         host = unregistered[rng.randrange(len(unregistered))]
-        queries.append((_window(rng, host.text, 20, 60), host.language))
+        queries.append((seeding.window(rng, host.text, 20, 60), host.language))
     planted = set(rng.sample(range(n), n // PLANTED_SHARE))
     for i in sorted(planted):
         doc = registered_doc(rng.randrange(docs))
@@ -96,7 +88,7 @@ def corpus(n: int, unregistered: list[seeding.Doc], docs: int, seed: int = 7):
         else:
             host = queries[i][0].splitlines()
             cut = rng.randrange(len(host) + 1)
-            snippet = _window(rng, doc.text, 15, 40)
+            snippet = seeding.window(rng, doc.text, 15, 40)
             queries[i] = ("\n".join(host[:cut] + [snippet] + host[cut:]), doc.language)
     return queries, planted
 
@@ -199,8 +191,7 @@ def run(docs: int, queries: int, jobs: int, workdir: Path, keep: Path | None = N
         "docs": docs,
         "seed": SEED,
         "real_documents": len(_REAL),
-        # the files the machine holds decide the registry: a package installed since changes it
-        "real_paths_sha1": hashlib.sha1("\n".join(d.path for d in _REAL).encode()).hexdigest(),
+        "real_paths_sha1": seeding.paths_digest(_REAL),
         "engine": {"config": config.as_dict(), "normaliser_version": NORMALISER_VERSION},
         "matcher_format": MATCHER_FORMAT,
     }

@@ -78,13 +78,6 @@ def setup_django(database_url: str, broker_url: str) -> None:
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{3,}\b")
 
 
-def _window(rng: random.Random, text: str, low: int, high: int) -> str:
-    lines = text.splitlines()
-    n = min(len(lines), rng.randint(low, high))
-    start = rng.randrange(0, max(1, len(lines) - n + 1))
-    return "\n".join(lines[start : start + n])
-
-
 def _edit(rng: random.Random, text: str) -> str:
     """Generated code rarely copies verbatim: rename identifiers, drop a line, add a comment."""
     names = sorted(set(_IDENT.findall(text)))
@@ -104,10 +97,10 @@ def make_samples(n: int, registered: list[Doc], unregistered: list[Doc], seed: i
     for i in range(n):
         if rng.random() < COPIED_FRACTION:
             doc = rng.choice(long_registered)
-            text = _edit(rng, _window(rng, doc.text, 20, 60))
+            text = _edit(rng, seeding.window(rng, doc.text, 20, 60))
         else:
             doc = rng.choice(unregistered)
-            text = _window(rng, doc.text, 10, 60)
+            text = seeding.window(rng, doc.text, 10, 60)
         samples.append({"id": f"sample-{i}", "text": text, "language": doc.language or ""})
     return samples
 

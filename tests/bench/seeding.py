@@ -256,6 +256,20 @@ def _variant_rng(i: int, seed: int) -> random.Random:
     return random.Random(seed * 1_000_003 + i)
 
 
+def window(rng: random.Random, text: str, low: int, high: int) -> str:
+    """A run of `low`..`high` consecutive lines of `text` (all of it when shorter), drawn with `rng`."""
+    lines = text.splitlines()
+    n = min(len(lines), rng.randint(low, high))
+    start = rng.randrange(0, max(1, len(lines) - n + 1))
+    return "\n".join(lines[start : start + n])
+
+
+def paths_digest(docs: list[Doc]) -> str:
+    """sha1 of the documents' paths: which files the machine held when a registry was made (a
+    package installed since changes them, so a kept registry is no longer the same)."""
+    return hashlib.sha1("\n".join(d.path for d in docs).encode()).hexdigest()
+
+
 # --- Registering -------------------------------------------------------------------------------
 
 
