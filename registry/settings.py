@@ -6,6 +6,7 @@ needs no server. Each variable below names what it switches:
 - `DATABASE_URL`        e.g. postgres://postgres@127.0.0.1:5432/registry (default: SQLite in var/)
 - `DATABASE_CONN_MAX_AGE`  seconds a database connection is kept open (default 0: one per request)
 - `CELERY_BROKER_URL`   e.g. redis://127.0.0.1:6379/0 (default: tasks run eagerly in-process)
+- `CELERY_TASK_DEFAULT_QUEUE`  the queue tasks go to (default "celery")
 - `CACHE_URL`           e.g. redis://127.0.0.1:6379/1 (default: in-process memory; allauth's rate
                         limits count per process then, so production should share one)
 - `SECRET_KEY` or `SECRET_KEY_FILE`  (default: a random key generated once into var/secret_key)
@@ -21,6 +22,11 @@ needs no server. Each variable below names what it switches:
 - size limits: `REGISTRY_MAX_TEXT_BYTES`, `REGISTRY_MAX_FILE_BYTES`, `REGISTRY_MAX_ARCHIVE_BYTES`,
   `REGISTRY_MAX_ARCHIVE_UNPACKED_BYTES`, `REGISTRY_MAX_ARCHIVE_FILES`, `REGISTRY_MAX_ARCHIVE_RATIO`
 - `REGISTRY_API_RATE_LIMIT_PER_MINUTE`  default request limit of a new API key (default 600)
+- `REGISTRY_WEBHOOK_ALLOW_PRIVATE`  let scan webhooks go to loopback and private addresses
+                        (default off: public addresses only, registry/scans/webhook_targets.py)
+- `REGISTRY_RESUME_SCANS_SECONDS`, `REGISTRY_RESUME_SCANS_IDLE_SECONDS`  how often Celery beat
+                        looks for scan jobs with no progress for the idle time, and re-sends their
+                        pending chunks (defaults 300 and 600)
 
 Settings are read through small helpers that fail loudly on a malformed value, and every secret
 may come from a file named by `<NAME>_FILE` (for Docker and systemd credentials).
@@ -221,6 +227,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One queue name per deployment: two deployments (or test runs) sharing a Redis stay apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -228,6 +236,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # seconds; keep it above the longest task. The worker-kill test (tests/registry/scans) lowers it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+}
+
+# Celery beat (one `celery -A registry beat` per deployment, deploy/) re-sends the chunks of scan
+# jobs that stopped moving: a broker restart without persistence loses queued messages.
+CELERY_BEAT_SCHEDULE = {
+    "resume-stalled-scans": {
+        "task": "registry.scans.tasks.resume_stalled_scans",
+        "schedule": env.float("REGISTRY_RESUME_SCANS_SECONDS", default=300.0),
+        "kwargs": {"idle_seconds": env.float("REGISTRY_RESUME_SCANS_IDLE_SECONDS", default=600.0)},
+        "options": {"expires": 240},  # a resume still queued at the next one is redundant
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------
@@ -274,6 +293,11 @@ REGISTRY = {
     "MAX_SCAN_BYTES": env.int("REGISTRY_MAX_SCAN_BYTES", default=512 * 1024 * 1024),
     "MAX_SCAN_SAMPLES": env.int("REGISTRY_MAX_SCAN_SAMPLES", default=1_000_000),
     "SCAN_CHUNK_SIZE": env.int("REGISTRY_SCAN_CHUNK_SIZE", default=500),
+    # Webhooks go to public addresses only (registry/scans/webhook_targets.py); a deployment whose
+    # receivers are on its own private network turns this on.
+    "WEBHOOK_ALLOW_PRIVATE": env.bool("REGISTRY_WEBHOOK_ALLOW_PRIVATE", default=False),
+    # A scan job with no chunk finished for this long is re-sent by beat (CELERY_BEAT_SCHEDULE).
+    "RESUME_SCANS_IDLE_SECONDS": env.float("REGISTRY_RESUME_SCANS_IDLE_SECONDS", default=600.0),
     # The filter and lookup APIs (registry/filtering): documents per filter call, items per
     # lookup call, and the largest request body either reads.
     "FILTER_MAX_BATCH": env.int("REGISTRY_FILTER_MAX_BATCH", default=1000),

@@ -172,6 +172,8 @@ def celery_worker(
         **os.environ,
         "DATABASE_URL": _database_url_for(test_database),
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+        # tasks the worker itself sends (a finished scan's webhook, a resume) go to its own queue
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
     }
     # Set while a browser test runs (tests/browser/conftest.py); the worker must keep Django's check.

@@ -16,6 +16,7 @@ organisation's jobs. Someone else's job is a 404, never a 403.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -29,7 +30,7 @@ from rest_framework.response import Response
 from registry.api.base import ApiView
 from registry.api.errors import ErrorCode, error_response
 from registry.apikeys.permissions import HasScope
-from registry.scans import intake, reports, selectors, services, webhooks
+from registry.scans import intake, reports, selectors, services, webhook_targets, webhooks
 from registry.scans.models import ScanJob
 from registry.works.archives import format_size
 
@@ -156,8 +157,10 @@ class ScanListApi(_ScanApi):
         samples = serializers.ListField(child=serializers.DictField(), required=False)
 
         def validate_webhook_url(self, value: str) -> str:
-            if value and not value.lower().startswith(("http://", "https://")):
-                raise serializers.ValidationError("The webhook URL must be http:// or https://.")
+            try:
+                webhook_targets.check_url(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
             return value
 
         def validate(self, attrs):

@@ -1,6 +1,7 @@
 """The scan upload form.
 
-It checks only what a form can (a file was sent, the name's length, the webhook URL's shape);
+It checks only what a form can (a file was sent, the name's length, the webhook URL's shape and
+that it does not name a private host);
 everything about the upload's contents -- its size, JSON Lines or archive, too many samples, an
 unsafe archive -- is decided by the scans service (registry/scans/intake.py) while it reads the
 file, and the view shows that message on the `file` field, so the page and the API tell the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from django import forms
 
+from registry.scans import webhook_targets
 from registry.scans.intake import EXAMPLE_LINE
 
 
@@ -52,6 +54,11 @@ class ScanCreateForm(forms.Form):
             ]
         else:
             del self.fields["organisation"]
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url") or ""
+        webhook_targets.check_url(url)  # public hosts only: see webhook_targets
+        return url
 
     def clean_organisation(self):
         return self.organisations.get(self.cleaned_data.get("organisation") or "")

@@ -22,9 +22,10 @@ import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from registry import engine
@@ -374,6 +375,30 @@ def scan_resume(*, job: ScanJob | None = None) -> int:
     for j in jobs:
         if j.status in ScanJob.ACTIVE:
             sent += _enqueue_pending(j.pk)
+    return sent
+
+
+def scan_resume_stalled(*, idle_seconds: float) -> int:
+    """Re-send the pending chunks of active jobs that made no progress for `idle_seconds`.
+
+    What Celery beat runs (settings.CELERY_BEAT_SCHEDULE): a broker that lost its messages leaves
+    a job "running" with nothing queued, for ever. A job counts as stalled when it is older than
+    the idle time and none of its chunks finished within it, so a job that is being worked on is
+    left alone however long it is; a stalled one that was only waiting behind others gets its
+    chunks twice, which the idempotent chunk write makes harmless.
+    """
+    cutoff = timezone.now() - timedelta(seconds=idle_seconds)
+    stalled = (
+        ScanJob.objects.filter(status__in=ScanJob.ACTIVE, created_at__lt=cutoff)
+        .annotate(last_done=Max("chunks__done_at"))
+        .filter(Q(last_done__isnull=True) | Q(last_done__lt=cutoff))
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for job_id in list(stalled):
+        sent += _enqueue_pending(job_id)
+    if sent:
+        logger.warning("re-sent %d pending chunks of stalled scan jobs", sent)
     return sent
 
 

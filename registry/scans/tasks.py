@@ -9,6 +9,7 @@ delivery after a successful write does nothing.
 from __future__ import annotations
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from registry.scans import notifications, services, webhooks
@@ -46,8 +47,17 @@ def scan_chunk(chunk_id: int) -> str:
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
 def resume_scans() -> int:
-    """Re-send the pending chunks of every active job (run it after a broker restart, or from beat)."""
+    """Re-send the pending chunks of every active job (run it by hand after a broker restart)."""
     return services.scan_resume()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
+def resume_stalled_scans(idle_seconds: float | None = None) -> int:
+    """Re-send the pending chunks of jobs idle for `idle_seconds` (Celery beat: settings.py sends
+    its own setting, so the schedule and the idle time are configured in one place)."""
+    if idle_seconds is None:
+        idle_seconds = settings.REGISTRY["RESUME_SCANS_IDLE_SECONDS"]
+    return services.scan_resume_stalled(idle_seconds=float(idle_seconds))
 
 
 @shared_task(

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from registry.scans import selectors
+from registry.scans import selectors, webhook_targets
 from registry.scans.models import ScanAccountSettings, ScanJob
 
 HEADER = "X-Registry-Signature"
@@ -105,12 +105,18 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST and return the status code; raises DeliveryError on network trouble."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) only, checked at creation
+        # public addresses only, no redirects: see webhook_targets (checked again on every attempt)
+        with webhook_targets.opener().open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+    except webhook_targets.BlockedAddress as exc:
+        raise DeliveryError(f"refused to send to {url}: {exc}") from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"could not reach {url}: {getattr(exc, 'reason', exc)}") from exc
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, webhook_targets.BlockedAddress):
+            raise DeliveryError(f"refused to send to {url}: {reason}") from exc
+        raise DeliveryError(f"could not reach {url}: {reason}") from exc
 
 
 def webhook_deliver(*, job_id: int) -> str:

@@ -197,6 +197,52 @@ def test_resume_re_enqueues_the_pending_chunks_of_running_jobs(
     assert services.scan_resume() == 0
 
 
+def test_beat_re_sends_only_jobs_that_stopped_moving(
+    carol, alice_prose, small_chunks, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.scans import intake
+
+    def lost_job():  # a job whose chunk messages the broker lost
+        with django_capture_on_commit_callbacks(execute=False):
+            return services.scan_create(
+                intake=intake.read_samples([{"id": str(i), "text": PROSE} for i in range(4)]), owner=carol
+            )
+
+    stalled, moving, young = lost_job(), lost_job(), lost_job()
+    long_ago = timezone.now() - timedelta(hours=1)
+    ScanJob.objects.filter(pk__in=[stalled.pk, moving.pk]).update(created_at=long_ago)
+    services.chunk_process(chunk_id=stalled.chunks.get(index=0).pk)
+    ScanChunk.objects.filter(job=stalled, index=0).update(done_at=long_ago)  # its last progress
+    services.chunk_process(chunk_id=moving.chunks.get(index=0).pk)  # progress just now
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.scan_resume_stalled(idle_seconds=600) == 1  # stalled's one pending chunk
+    assert [
+        j.status for j in ScanJob.objects.filter(pk__in=[stalled.pk, moving.pk, young.pk]).order_by("pk")
+    ] == [
+        "finished",
+        "running",
+        "queued",
+    ]
+    assert ScanResult.objects.filter(job=stalled).count() == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.scan_resume_stalled(idle_seconds=600) == 0  # safe to run again
+
+
+def test_celery_beat_runs_the_stalled_scan_resume(settings):
+    from registry.celery import app
+    from registry.scans import tasks
+
+    [entry] = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == tasks.resume_stalled_scans.name
+    ]
+    assert entry["schedule"] > 0 and tasks.resume_stalled_scans.name in app.tasks
+
+
 def test_a_job_belongs_to_an_owner_or_an_organisation(db):
     from registry.scans import intake
 

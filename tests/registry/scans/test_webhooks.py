@@ -17,10 +17,11 @@ from .conftest import PROSE, samples_intake
 class _Receiver:
     """A local HTTP server that records what it received and answers the queued statuses."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), headers=None):
         self.requests: list[tuple[dict, bytes]] = []
         self.statuses = list(statuses)
         receiver = self
+        extra_headers = dict(headers or {})
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
@@ -28,6 +29,8 @@ class _Receiver:
                 receiver.requests.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 self.send_response(status)
+                for name, value in extra_headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -46,7 +49,10 @@ class _Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    """A receiver on 127.0.0.1, which this deployment allows (webhook_targets refuses loopback
+    addresses unless REGISTRY["WEBHOOK_ALLOW_PRIVATE"] is on)."""
+    settings.REGISTRY = {**settings.REGISTRY, "WEBHOOK_ALLOW_PRIVATE": True}
     made = []
 
     def make(statuses=(200,)):
@@ -102,7 +108,8 @@ def test_a_failed_delivery_is_retried_until_the_receiver_accepts(carol, alice_pr
     assert job.webhook_status == "HTTP 200"
 
 
-def test_an_unreachable_receiver_is_given_up_after_the_retries(carol, alice_prose, scan):
+def test_an_unreachable_receiver_is_given_up_after_the_retries(carol, alice_prose, scan, settings):
+    settings.REGISTRY = {**settings.REGISTRY, "WEBHOOK_ALLOW_PRIVATE": True}
     job = scan(samples_intake({"text": PROSE}), owner=carol, webhook_url="http://127.0.0.1:9/nothing-listens")
     job.refresh_from_db()
     assert job.status == ScanJob.Status.FINISHED  # the job itself is unaffected

@@ -68,6 +68,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": _database_url_for(connections["default"].settings_dict["NAME"]),
             "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,  # what the worker sends stays on the test's queue
             "PYTHONUNBUFFERED": "1",
         }
         environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
