@@ -22,7 +22,6 @@ files never leaves the machine.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -32,12 +31,12 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Client", "RegistryError", "build_fingerprint_payload"]
+__all__ = ["DEFAULT_BATCH_SIZE", "Client", "RegistryError"]
 
 #: Documents per filter request; the server refuses larger batches.
 DEFAULT_BATCH_SIZE = 1000
@@ -229,6 +228,8 @@ class Client:
             RegistryError: ``fingerprint_params_mismatch`` when this dedup cannot fingerprint
                 as the server does, ``payload_too_large``, or any API error.
         """
+        from dedup.folder_fingerprints import build_fingerprint_payload  # it imports this module
+
         params = self.fingerprint_params()
         payload, _skipped = build_fingerprint_payload(folder, params, title=title, kind=kind, **metadata)
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -412,114 +413,3 @@ def _multipart(fields_: Mapping[str, Any], file_field: str, filename: str, data:
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-# --- fingerprinting a folder locally ------------------------------------------------------------
-
-
-@dataclass
-class _Skips:
-    """Every skipped file with its reason (dedup.io.SkipLog keeps only a few examples)."""
-
-    items: list[dict] = field(default_factory=list)
-
-    def log(self):
-        from dedup.io import SkipLog
-
-        items = self.items
-
-        class _Log(SkipLog):
-            def add(self, reason: str, where: str) -> None:
-                super().add(reason, where)
-                items.append({"path": where, "reason": reason})
-
-        return _Log()
-
-
-def _config_from(params: Mapping[str, Any]):
-    from dedup.config import EngineConfig
-
-    names = {f.name for f in fields(EngineConfig)}
-    return EngineConfig(**{k: v for k, v in params["engine"].items() if k in names})
-
-
-def _check_params(fp, expected: Mapping[str, Any]) -> None:
-    got = {
-        "kind": fp.kind,
-        "scheme": fp.params.scheme,
-        "seed": fp.params.seed,
-        "num_perm": fp.params.num_perm,
-        "shingle_size": fp.params.shingle_size,
-        "normaliser_version": fp.params.normaliser_version,
-        "channel": fp.params.channel,
-        "winnow_k": fp.winnow_k,
-        "winnow_window": fp.winnow_window,
-    }
-    for name, want in expected.items():
-        if name in got and got[name] != want:
-            raise RegistryError(
-                "fingerprint_params_mismatch",
-                f"this dedup fingerprints with {name}={got[name]!r} but the server needs {name}={want!r}; "
-                "install the dedup version the server runs.",
-            )
-
-
-def build_fingerprint_payload(
-    folder: str | os.PathLike,
-    params: Mapping[str, Any],
-    *,
-    title: str,
-    kind: str = "code",
-    language: str | None = None,
-    **metadata: Any,
-) -> tuple[dict, list[dict]]:
-    """The body of POST /api/v1/works/fingerprints for `folder`, and what was skipped.
-
-    Only fingerprints, paths, languages and sizes go in it -- never a file's text.
-
-    Args:
-        params: the answer of GET /api/v1/works/fingerprints (engine parameters and limits).
-        language: force one language for every file (default: from each file's extension).
-    """
-    from dedup.fingerprint import fingerprint
-    from dedup.io import iter_files
-
-    root = Path(folder)
-    config = _config_from(params)
-    expected = params.get("fingerprint_params", {}).get(kind, {})
-    limits = params.get("limits", {})
-    skips = _Skips()
-    log = skips.log()
-    documents = []
-    max_documents = limits.get("max_documents")
-    for record in iter_files(root, skipped=log, max_bytes=limits.get("max_file_bytes") or 16 * 1024 * 1024):
-        lang = language or record.language
-        fp = fingerprint(record.text, kind=kind, language=lang, config=config)
-        if not documents:
-            _check_params(fp, expected)  # the first is enough: every one is made the same way
-        path = Path(record.id)
-        relative = path.relative_to(root).as_posix() if root.is_dir() else path.name
-        documents.append(
-            {
-                "path": relative,
-                "language": lang or "",
-                "fingerprint": base64.b64encode(fp.to_bytes()).decode("ascii"),
-                "size_bytes": len(record.text.encode("utf-8")),
-            }
-        )
-        if max_documents and len(documents) > max_documents:
-            raise RegistryError(
-                "invalid",
-                f"{folder} has more than {max_documents} files to register; the server accepts "
-                f"{max_documents} per work. Register sub-folders as separate works.",
-            )
-    skipped = [{"path": _relative(s["path"], root), "reason": s["reason"]} for s in skips.items]
-    payload = {"title": title, "kind": kind, **metadata, "documents": documents, "skipped": skipped}
-    return payload, skipped
-
-
-def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).name

@@ -20,7 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-from dedup.client import Client, RegistryError, build_fingerprint_payload
+from dedup.client import Client, RegistryError
+from dedup.folder_fingerprints import build_fingerprint_payload
 
 DEFAULT_KEY_ENV = "REGISTRY_API_KEY"
 PREFERENCE_VALUES = ("yes", "no", "unset")
