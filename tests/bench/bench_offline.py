@@ -73,6 +73,23 @@ def _fingerprint_range(job):
     return out
 
 
+def _matchable(rng: random.Random, docs: int) -> seeding.Doc:
+    """A registered document with enough code to be matched at all: the engine reports no match
+    under ``min_snippet_chars`` of code, and some real files are a licence comment and an include
+    guard (their copies are rightly not found, so planting them would count the wrong thing)."""
+    from dedup import EngineConfig, fingerprint
+
+    config = EngineConfig()
+    while True:
+        doc = registered_doc(rng.randrange(docs))
+        try:
+            fp = fingerprint(doc.text, kind="code", language=doc.language, config=config)
+            if fp.num_chars >= config.min_snippet_chars:
+                return doc
+        except ValueError:
+            continue  # refused by the engine, so not in the snapshot
+
+
 def corpus(n: int, unregistered: list[seeding.Doc], docs: int, seed: int = 7):
     """`n` (text, language) queries and the indices of the planted ones (copies and snippets)."""
     rng = random.Random(seed)
@@ -82,7 +99,7 @@ def corpus(n: int, unregistered: list[seeding.Doc], docs: int, seed: int = 7):
         queries.append((seeding.window(rng, host.text, 20, 60), host.language))
     planted = set(rng.sample(range(n), n // PLANTED_SHARE))
     for i in sorted(planted):
-        doc = registered_doc(rng.randrange(docs))
+        doc = _matchable(rng, docs)
         if i % 2:
             queries[i] = ("# vendored copy\n" + doc.text + "\n", doc.language)
         else:

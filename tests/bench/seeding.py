@@ -10,7 +10,7 @@ both measure against the same kind of registry:
 - :func:`setup_django` points Django at that database and migrates it.
 - :func:`load_corpus` reads real code nobody on this project wrote (the Python standard library
   and site-packages, C headers, JavaScript of installed packages; see :mod:`tests.bench.corpus`),
-  split into file-sized documents of at most ``DOC_LINES`` lines, and edited copies of them
+  split into file-sized documents of about ``DOC_LINES`` lines, and edited copies of them
   (forks) when the machine holds fewer than asked for. Files are shuffled with the
   seed and dealt out whole: a tenth stay unregistered, so an "unrelated" query never comes from
   a registered file. The same seed gives the same documents, so a benchmark that keeps its
@@ -168,13 +168,20 @@ class Doc:
 
 
 def _split(path: str, text: str) -> list[tuple[str, str]]:
+    """A file as documents of at most ``DOC_LINES`` lines (a short tail stays with the piece
+    before it: on its own it is a file's closing braces and include guards, which no engine
+    should call a copy of anything)."""
     lines = text.splitlines()
     if len(lines) <= DOC_LINES:
         return [(path, text)]
+    starts = list(range(0, len(lines), DOC_LINES))
+    if len(starts) > 1 and len(lines) - starts[-1] < DOC_LINES // 2:
+        starts.pop()
+    ends = starts[1:] + [len(lines)]
     return [
-        (f"{path}#L{start + 1}", "\n".join(lines[start : start + DOC_LINES]))
-        for start in range(0, len(lines), DOC_LINES)
-        if any(line.strip() for line in lines[start : start + DOC_LINES])
+        (f"{path}#L{start + 1}", "\n".join(lines[start:end]))
+        for start, end in zip(starts, ends, strict=True)
+        if any(line.strip() for line in lines[start:end])
     ]
 
 
@@ -201,7 +208,9 @@ def load_corpus(
         f for f in corpus.other_languages(min_bytes=200, max_bytes=512 * 1024)
         if hashlib.sha1(f.data).digest() not in seen
     ]  # fmt: skip
-    files.sort(key=lambda f: f.path)
+    # Sorted by the path inside site-packages, not by where the venv lives, so that a clone in
+    # another folder (CI's) deals out the same documents.
+    files.sort(key=lambda f: str(f.path).replace(str(site_packages), "", 1))
     random.Random(seed).shuffle(files)
 
     registered: list[Doc] = []
