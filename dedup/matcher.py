@@ -38,7 +38,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +87,21 @@ class Match:
     doc_lines: tuple[tuple[int, int], ...]
     matched_chars: int
     basis: str = "containment"
+
+
+def _localised(match: Match, hit, min_run_chars: int) -> Match:
+    """A near-duplicate by Jaccard with the line ranges its snippet search found, when they are
+    trustworthy; otherwise as it was, whole documents on both sides.
+
+    Jaccard says two documents are alike, not where: a registered file pasted into the middle of
+    a longer file can pass it (a header among headers), and reporting the whole query then claims
+    lines that were never copied. The snippet search reads exact tokens, so a renamed copy (the
+    kind of near-duplicate only Jaccard finds) chains in short pieces that cover little of it:
+    its ranges are kept only when one aligned run reaches the snippet floor, as a snippet's must.
+    """
+    if hit.run_chars < min_run_chars:
+        return match
+    return replace(match, sample_lines=hit.sample_lines, doc_lines=hit.doc_lines)
 
 
 def _digest_key(exact_hash: str) -> int:
@@ -295,6 +310,9 @@ class Matcher:
         alive = self._alive()
         docs = self._doc.view
         reported: list[set[int]] = [set() for _ in fps]
+        # near-duplicates by Jaccard, by query: row -> index in out[i], so that the snippet search
+        # can put the lines that really match in place of the whole documents (see step 3)
+        near: list[dict[int, int]] = [{} for _ in fps]
 
         # 1. exact
         keys = np.array([_digest_key(fps[i].exact_hash) for i in active], np.uint64)
@@ -357,6 +375,7 @@ class Matcher:
                 if row in reported[i]:
                     continue
                 reported[i].add(row)
+                near[i][row] = len(out[i])
                 n = int(self._lines.arr[row])
                 out[i].append(
                     Match(
@@ -376,7 +395,7 @@ class Matcher:
         # makes the stronger claim wins: a whole-document copy by coverage, then a snippet with a
         # long aligned run (a flat reading turns docstrings into code tokens, which chain further
         # but out of step with the document), then the one that matched more of the query.
-        excl = [np.array(sorted(reported[i]), np.int64) for i in active]
+        excl = [np.array(sorted(reported[i] - near[i].keys()), np.int64) for i in active]
         flat = [p for p, i in enumerate(active) if len(fps[i].flat)]
         found = self._snippets.search_batch(
             [fps[i].winnow for i in active] + [fps[active[p]].flat for p in flat],
@@ -404,6 +423,10 @@ class Matcher:
             q = fps[i]
             for h in doc_hits:
                 if self._kind.arr[h.row] != _KINDS.index(q.kind):
+                    continue
+                if h.row in near[i]:
+                    j = near[i][h.row]
+                    out[i][j] = _localised(out[i][j], h, self._min_run_chars)
                     continue
                 # Whole-document copy by coverage: the matched regions cover most of both sides.
                 # Type-3 copies (lines inserted, deleted, moved) fall below the Jaccard threshold

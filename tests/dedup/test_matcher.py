@@ -54,7 +54,27 @@ def test_a_renamed_copy_is_a_near_duplicate(registry):
     renamed = re.sub(r"\bwidth\b", "columns", renamed)
     (match,) = registry.query(fp(renamed))
     assert (match.doc_id, match.kind) == (1, "near-duplicate")
-    assert match.verified >= CONFIG.threshold and match.doc_lines == ((1, len(ALICE.splitlines())),)
+    # every line of code is claimed: from the first statement (after the module docstring) to the end
+    first_code = 1 + next(n for n, line in enumerate(ALICE.splitlines()) if line.startswith("import"))
+    assert match.verified >= CONFIG.threshold
+    assert match.doc_lines == match.sample_lines == ((first_code, len(ALICE.splitlines())),)
+
+
+def test_a_near_duplicate_inside_a_longer_file_claims_only_the_lines_it_copies():
+    # Jaccard finds it (the pasted module is most of the query), but only the pasted lines match
+    registered = (STDLIB / "fnmatch.py").read_text()
+    head = "\n".join(f"def helper_{i}(value):\n    return value * {i} + len(str(value))\n" for i in range(6))
+    query = head + "\n" + registered
+    m = Matcher(CONFIG)
+    m.add(1, fp(registered))
+
+    (match,) = m.query(fp(query))
+
+    offset = len(head.splitlines()) + 1
+    (sample_range,) = match.sample_lines
+    assert (match.kind, match.basis) == ("near-duplicate", "jaccard")
+    assert sample_range[0] > offset and sample_range[1] == len(query.splitlines())
+    assert match.doc_lines == ((sample_range[0] - offset, sample_range[1] - offset),)
 
 
 def test_a_reformatted_copy_is_found(registry):
