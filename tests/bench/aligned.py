@@ -34,9 +34,11 @@ that is the rule's one stated blind spot.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from tests.bench.codetext import ABSTRACT_TOKEN, code_lines
+from tests.bench.codetext import ABSTRACT_TOKEN, HASH_COMMENT, code_lines
 from tests.bench.overlap import window_hashes
 
 #: Identical non-whitespace characters an aligned run must reach: the product's ``min_snippet_chars``.
@@ -49,11 +51,22 @@ MIN_SHARE = 0.5
 SEED_CHARS = 32
 
 
+# Comments that share a line with code: a copy keeps the code and drops or rewrites them
+# (``#else /* NO_FD_SET */`` in Tcl's header is ``#else`` in Tk's copy). Tried before the
+# tokens, so ``//`` inside a string literal stays in the string.
+_HASH_COMMENT_TOKEN = re.compile(rf"#[^\n]*|{ABSTRACT_TOKEN.pattern}")
+_SLASH_COMMENT_TOKEN = re.compile(rf"//[^\n]*|/\*.*?\*/|/\*[^\n]*|{ABSTRACT_TOKEN.pattern}")
+
+
 def code_tokens(text: str, language: str) -> list[str]:
-    """The labelled set's tokens of the code lines of ``text``, whitespace removed from each."""
+    """The labelled set's tokens of the code lines of ``text``, comments dropped, no whitespace."""
     lines = text.splitlines()
     code = "\n".join(line for line, keep in zip(lines, code_lines(text, language), strict=False) if keep)
-    return ["".join(tok.split()) for tok in ABSTRACT_TOKEN.findall(code)]
+    if language in HASH_COMMENT:
+        pattern, comment = _HASH_COMMENT_TOKEN, ("#",)
+    else:
+        pattern, comment = _SLASH_COMMENT_TOKEN, ("//", "/*")
+    return ["".join(tok.split()) for tok in pattern.findall(code) if not tok.startswith(comment)]
 
 
 def best_run(a: list[str], b: list[str], i: int, j: int, max_substituted: int = MAX_SUBSTITUTED) -> tuple:

@@ -135,3 +135,26 @@ def test_a_triple_quote_of_the_other_kind_inside_a_docstring_does_not_end_it():
     text = '"""Fixer for raise.\n\nraise (E, E\'\'\'), V -> raise E(V)\nstill docstring\n"""\nx = 1\n'
 
     assert labelled.code_lines(text, "python") == [True, False, False, False, False, True]
+
+
+def test_comments_beside_the_code_do_not_hide_a_copy():
+    # Tk copied this block from Tcl and dropped the comments after the preprocessor lines
+    tcl = """
+#ifndef NO_FD_SET
+#   define SELECT_MASK\tfd_set
+#else /* NO_FD_SET */
+#   ifndef _AIX
+\ttypedef long\tfd_mask;
+#   endif /* !AIX */
+#   if defined(_IBMR2)
+#\tdefine SELECT_MASK\tvoid
+#   else /* !defined(_IBMR2) */
+#\tdefine SELECT_MASK\tint
+#   endif /* defined(_IBMR2) */
+#endif /* !NO_FD_SET */
+"""
+    tk = "\n".join(line.split("/*")[0].rstrip() for line in tcl.splitlines()) + "\n"
+
+    assert aligned.code_tokens(tk, "c") == aligned.code_tokens(tcl, "c")
+    assert _related(tk, [tcl], "c") == 0
+    assert aligned.code_tokens('url = "http://x"  # a link\n', "python") == ["url", "=", '"http://x"']
