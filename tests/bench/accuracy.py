@@ -17,7 +17,8 @@ Scoring, with the engine at its default :class:`~dedup.config.EngineConfig`:
   floor, as extra information.
 * **false matches**: unrelated files with any match at all, per 1,000 unrelated files. The
   labelled set has already removed every file that shares a run of >= 150 characters with a
-  registered file, verbatim or renamed (see :mod:`tests.bench.overlap`), so every match counted
+  registered file, verbatim, renamed or edited token for token (see :mod:`tests.bench.overlap`
+  and :mod:`tests.bench.aligned`), so every match counted
   here is a false alarm by the product's own definition; the first few are listed with the lines
   involved so a reader can check, and ``--list-misses N`` prints more.
 """
@@ -118,12 +119,15 @@ def bench_accuracy(
         "registered files are mutually distinct (no shared 4-line window of >= 80 non-space chars, "
         f"shape Jaccard < {labelled.SHAPE_RELATED})",
         "unrelated = shares no run of >= 150 chars (the engine's min_snippet_chars) with any registered "
-        "file, in either of two views with the same 150-char window: (1) verbatim: the whole file "
+        "file, in any of three views: (1) verbatim: the whole file "
         "with all whitespace removed, comments and licence text included; (2) shape: code lines, "
         "identifiers/numbers/strings replaced by I/N/S (the labelled set's tokenizer, not the "
         "engine's), i.e. renamed copies. Every window at every position is hashed on both sides "
         "(polynomial hash mod 2**64, stride 1, no sampling) and hits are confirmed by comparing the "
-        f"text, so the rule is exact. Rejected leftovers by rule: {data.rejected}",
+        "text, so the rule is exact. (3) edited copies: an aligned run of the labelled set's code "
+        "tokens (both sides advance together, at most 2 differing tokens in a row) whose identical "
+        "tokens make >= 150 non-whitespace chars and at least half the run's chars, seeded by shared "
+        f"32-char stretches of token text. Rejected leftovers by rule: {data.rejected}",
         "snippet IoU is over code lines (not blank, not comments, not inside docstrings) of the ranges",
         "snippet_recall_10plus is the headline figure (the issue: recall >= 0.95 for snippets of 10 "
         "lines or more); snippet_recall_10plus_min_chars only counts snippets whose edited text has "

@@ -7,10 +7,10 @@ window:
 
 * **verbatim**: the whole file with every whitespace character removed (``"".join(text.split())``),
   comments and licence text included: a shared licence block or a copied header is copied text;
-* **code**: the code lines only (:func:`tests.bench.labelled.code_lines`), whitespace removed:
+* **code**: the code lines only (:func:`tests.bench.codetext.code_lines`), whitespace removed:
   copied code with comments added, removed or changed between its lines, since for code the
   product promises that comments and whitespace do not matter;
-* **shape**: the code lines only (:func:`tests.bench.labelled.code_lines`), tokenised with the
+* **shape**: the code lines only (:func:`tests.bench.codetext.code_lines`), tokenised with the
   labelled set's own simple tokenizer (not the engine's), identifiers -> ``I``, numbers -> ``N``,
   strings -> ``S``, keywords and punctuation kept, joined without separators. A run shared here
   is a renamed copy (type 2): the same code with other names and literals. Since ``I`` stands for
@@ -27,6 +27,8 @@ file as related: the rule is exact.
 from __future__ import annotations
 
 import numpy as np
+
+from tests.bench.codetext import code_lines, shape_tokens
 
 #: Non-whitespace characters a shared run must reach: the product's ``min_snippet_chars``.
 WINDOW = 150
@@ -71,8 +73,6 @@ def verbatim_view(text: str) -> str:
 
 def code_view(text: str, language: str) -> str:
     """The code lines (no comment lines, no docstring insides) with all whitespace removed."""
-    from tests.bench.labelled import code_lines
-
     lines = text.splitlines()
     return "".join(
         "".join(line for line, keep in zip(lines, code_lines(text, language), strict=False) if keep).split()
@@ -81,8 +81,6 @@ def code_view(text: str, language: str) -> str:
 
 def shape_view(text: str, language: str) -> str:
     """Code lines with identifiers, numbers and strings replaced by one-letter placeholders."""
-    from tests.bench.labelled import shape_tokens
-
     return "".join(shape_tokens(text, language))
 
 

@@ -95,3 +95,20 @@ def test_rates_and_scores_are_in_range(report):
     ):
         assert 0.0 <= accuracy[key] <= 1.0
     assert report["signatures"]["engine_mb_per_s_per_core"] > 0
+
+
+def test_accuracy_only_reports_the_accuracy_and_skips_the_speed_sections():
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json", "--accuracy-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+
+    assert "signatures" not in report and "index" not in report
+    for key in REQUIRED["accuracy"]:
+        assert math.isfinite(report["accuracy"][key])
