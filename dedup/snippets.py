@@ -50,6 +50,7 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings, expand_ranges, key_ranges
+from dedup.snippet_candidates import CandidateScratch, candidate_hits
 
 __all__ = [
     "HIT_BUDGET",
@@ -683,6 +684,7 @@ class SnippetIndex:
         self._state = np.zeros(0, np.uint8)  # 0 unseen, 1 live, 2 removed
         self._live = 0
         self._stamp, self._stamp_base = np.zeros(0, np.int64), 0  # see _distinct_rows_py
+        self._scratch = CandidateScratch()
 
     def __len__(self) -> int:
         return self._live
@@ -841,129 +843,26 @@ class SnippetIndex:
             self._stamp_base += len(cnt)
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
-        inf_idx = np.flatnonzero(informative)
-        parts_f, parts_pos, parts_seg = [], [], []
-        for s, (lo, hi) in enumerate(ranges):
-            owner, pos = expand_ranges(lo[inf_idx], hi[inf_idx])
-            parts_f.append(inf_idx[owner])
-            parts_pos.append(pos)
-            parts_seg.append(np.full(len(pos), s, np.int64))
-        if not parts_f:
+        # Per query, only its candidate documents' hits: those that may reach min_chars (exact
+        # bounds), at most max_candidates of them (a cap: see MAX_CANDIDATES), sorted by (query,
+        # document, query token, document token) for chaining. See dedup.snippet_candidates.
+        q_start = np.zeros(len(queries) + 1, np.int64)
+        np.cumsum(sizes, out=q_start[1:])
+        c_f, c_row, c_d, c_dl0, c_dl1 = candidate_hits(
+            qcol,
+            q_start,
+            informative,
+            segs,
+            ranges,
+            alive,
+            None if exclude is None else exclude[q_lo:q_hi],
+            min_chars=self.min_chars,
+            max_candidates=self.max_candidates,
+            scratch=self._scratch,
+        )
+        if len(c_f) == 0:
             return
-        fidx = np.concatenate(parts_f)
-        # Hits are (segment, position) pairs; a column is gathered only for the hits that still
-        # need it. Each gather is a random read per hit into a large (often mapped) array, and
-        # most hits are dropped on their row alone (groups that cannot reach min_chars).
-        hit_pos, hit_seg = np.concatenate(parts_pos), np.concatenate(parts_seg)
-        seg_cols = [c for _, c in segs]
-
-        def gather(name: str, sel: np.ndarray) -> np.ndarray:
-            if len(seg_cols) == 1:
-                return seg_cols[0][name][hit_pos[sel]]
-            if isinstance(sel, slice):
-                sel = np.arange(len(hit_pos))[sel]
-            out = np.empty(len(sel), seg_cols[0][name].dtype)
-            seg_of = hit_seg[sel]
-            for s, c in enumerate(seg_cols):
-                here = seg_of == s
-                out[here] = c[name][hit_pos[sel][here]]
-            return out
-
-        r = gather("row", slice(None))
-        live = np.zeros(len(r), bool)
-        inside = r < len(alive)
-        live[inside] = alive[r[inside]]
-        if not live.all():
-            fidx, hit_pos, hit_seg, r = fidx[live], hit_pos[live], hit_seg[live], r[live]
-        if len(fidx) == 0:
-            return
-        rows = r.astype(np.int64)
-        keep = np.ones(len(fidx), bool)
-        grp_all = qowner[fidx] * (1 << 32) + rows
-        # (query, row) -> distinct informative query fingerprints found there, for containment
-        hit_pairs = np.sort(fidx * (1 << 32) + rows)
-        hit_pairs = hit_pairs[np.concatenate(([True], hit_pairs[1:] != hit_pairs[:-1]))]
-        hit_f, hit_r = hit_pairs >> 32, hit_pairs & 0xFFFFFFFF
-        if exclude is not None:
-            ex = [
-                qi * (1 << 32) + np.asarray(e, np.int64)
-                for qi, e in enumerate(exclude[q_lo:q_hi])
-                if e is not None and len(e)
-            ]
-            if ex:
-                # a binary search into the few excluded pairs (np.isin sorts all the hits)
-                ex = np.sort(np.concatenate(ex))
-                at = np.minimum(np.searchsorted(ex, grp_all), len(ex) - 1)
-                keep &= ex[at] != grp_all
-        # Cheap exact pre-filter before the full sort: a (query, document) group whose hits' query
-        # spans add up to less than min_chars cannot cover min_chars (most groups are a few
-        # k-grams shared by chance), so its hits are dropped before paying for the lexsort.
-        k_idx = np.flatnonzero(keep)
-        by_grp = k_idx[np.argsort(grp_all[k_idx], kind="stable")]
-        g_sorted = grp_all[by_grp]
-        g_new = np.ones(len(by_grp), bool)
-        g_new[1:] = g_sorted[1:] != g_sorted[:-1]
-        g_id = np.cumsum(g_new) - 1
-        g_f = fidx[by_grp]
-        spans = (qcol[C1][g_f] - qcol[C0][g_f]).astype(np.float64)
-        g_sum = np.bincount(g_id, weights=spans) if len(g_id) else np.zeros(0)
-        g_ok = g_sum[g_id] >= self.min_chars
-        idx, idx_g = by_grp[g_ok], g_id[g_ok]
-        if len(idx) == 0:
-            return
-        # Sort the kept hits by (group, query token, document token). They are already grouped
-        # (by_grp, stably), and the dense group number orders like the group key, so one stable
-        # argsort of a packed int64 key gives the order of a three-key lexsort (ties included)
-        # at a fraction of its cost; the lexsort stays for keys too wide to pack.
-        s_q = qcol[TOK][fidx[idx]]
-        s_d = gather("token", idx).astype(np.int64)
-        q_bits, d_bits = int(s_q.max()).bit_length(), int(s_d.max()).bit_length()
-        if int(idx_g[-1]).bit_length() + q_bits + d_bits <= 63:
-            order = np.argsort((idx_g << (q_bits + d_bits)) | (s_q << d_bits) | s_d, kind="stable")
-        else:
-            order = np.lexsort((s_d, s_q, idx_g))
-        perm, s_g, s_q, s_d = idx[order], idx_g[order], s_q[order], s_d[order]
-        # Prune (query, document) groups before chaining. The query characters a group can ever
-        # cover are the union of its distinct query k-grams' spans: a group below min_chars cannot
-        # report anything (exact). Then keep only the ``max_candidates`` groups of each query
-        # with the largest such bound (a cap: see MAX_CANDIDATES). The hits' other columns are
-        # gathered only for the groups that pass.
-        n = len(perm)
-        new_grp = np.ones(n, bool)
-        new_grp[1:] = s_g[1:] != s_g[:-1]
-        new_blk = new_grp.copy()
-        new_blk[1:] |= s_q[1:] != s_q[:-1]
-        gid = np.cumsum(new_grp) - 1
-        # within a group, the blocks' spans are sorted by start and by end (both grow with the
-        # token index), so the union is a running sum of what each adds past the previous end
-        b_idx = np.flatnonzero(new_blk)
-        b_f = fidx[perm[b_idx]]
-        b0, b1 = qcol[C0][b_f], qcol[C1][b_f]
-        prev_end = np.empty_like(b1)
-        prev_end[0] = -1
-        prev_end[1:] = b1[:-1]
-        prev_end[new_grp[b_idx]] = -1
-        add = b1 - np.maximum(b0, prev_end)
-        bound = np.bincount(gid[b_idx], weights=np.maximum(add, 0), minlength=int(gid[-1]) + 1)
-        g_first = np.flatnonzero(new_grp)
-        g_query = grp_all[perm[g_first]] >> 32
-        ok_g = bound >= self.min_chars
-        cand = np.flatnonzero(ok_g)
-        if len(cand) == 0:
-            return
-        by = np.lexsort((-bound[cand], g_query[cand]))
-        cand = cand[by]
-        cq = g_query[cand]
-        first_of_q = np.ones(len(cand), bool)
-        first_of_q[1:] = cq[1:] != cq[:-1]
-        rank = np.arange(len(cand)) - np.maximum.accumulate(np.where(first_of_q, np.arange(len(cand)), 0))
-        ok_g[:] = False
-        ok_g[cand[rank < self.max_candidates]] = True
-        sel = ok_g[gid]
-        if not sel.all():
-            perm, s_d = perm[sel], s_d[sel]
-        c_f, c_g, c_d = fidx[perm], grp_all[perm], s_d
-        c_dl0, c_dl1 = gather("line_start", perm), gather("line_end", perm)
+        c_g = qowner[c_f] * (1 << 32) + c_row
         qtok, qc0, qc1 = qcol[TOK][c_f], qcol[C0][c_f], qcol[C1][c_f]
         max_gap = 4 * (self.k + self.window)
         # An aligned run bridges substitutions, not whole lines of other code: a substituted token
@@ -1023,9 +922,10 @@ class SnippetIndex:
         starts = np.concatenate([[0], np.cumsum(sizes)])
         # distinct query fingerprints found in each document (boilerplate included), grouped by
         # (query, row) so each reported chain reads its own slice
-        pair_key = qowner[hit_f] * (1 << 32) + hit_r
-        by_pair = np.argsort(pair_key, kind="stable")
-        pair_key, pair_f = pair_key[by_pair], hit_f[by_pair]
+        # (a candidate's hits are all its hits, sorted by (query, row), one block per fingerprint)
+        first_of_pair = np.ones(len(c_f), bool)
+        first_of_pair[1:] = (c_g[1:] != c_g[:-1]) | (c_f[1:] != c_f[:-1])
+        pair_key, pair_f = c_g[first_of_pair], c_f[first_of_pair]
         # boilerplate fingerprints of each reported (query, row): is the row among their postings?
         b_owner = qowner[boiler]
         bq_start = np.searchsorted(b_owner, np.arange(len(queries) + 1))
