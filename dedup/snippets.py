@@ -79,6 +79,9 @@ MAX_CANDIDATES = 64
 # Postings expanded at once by search_batch; larger batches are cut (never a query), which keeps
 # memory flat: each posting costs about 100 bytes across the temporary arrays.
 HIT_BUDGET = 4_000_000
+# Document frequencies of keys between the boilerplate limits, remembered between batches (about
+# 100 bytes each); forgotten when the index changes, or all at once past this many.
+DF_CACHE_MAX = 1 << 20
 
 
 def winnow(
@@ -685,6 +688,7 @@ class SnippetIndex:
         self._live = 0
         self._stamp, self._stamp_base = np.zeros(0, np.int64), 0  # see _distinct_rows_py
         self._scratch = CandidateScratch()
+        self._df_cache: dict[int, int] = {}  # hash -> live documents holding it (see _search_sub)
 
     def __len__(self) -> int:
         return self._live
@@ -731,6 +735,7 @@ class SnippetIndex:
         )
         self._state[rows] = 1
         self._live += len(rows)
+        self._df_cache.clear()
 
     def remove(self, row: int) -> None:
         self.remove_batch(np.array([row], np.int64))
@@ -742,6 +747,7 @@ class SnippetIndex:
         rows = rows[self._state[rows] == 1]
         self._state[rows] = 2
         self._live -= len(rows)
+        self._df_cache.clear()
 
     def compact(self) -> None:
         self._postings.compact(self._state == 1)
@@ -835,12 +841,22 @@ class SnippetIndex:
         df = cnt.copy()
         middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
         if len(middle):
-            df[middle] = 0
-            if len(self._stamp) < len(alive):
-                self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
-            for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
-                _distinct_rows_kernel(srows, lo, hi, middle, alive, self._stamp, self._stamp_base, df)
-            self._stamp_base += len(cnt)
+            # The counts are kept until the index changes: a key this frequent recurs across
+            # queries and batches, and counting it reads hundreds of postings each time.
+            known = self._df_cache
+            if len(known) > DF_CACHE_MAX:
+                known.clear()
+            middle_hashes = qcol[H][middle].tolist()
+            df[middle] = [known.get(h, -1) for h in middle_hashes]
+            todo = middle[df[middle] < 0]
+            if len(todo):
+                df[todo] = 0
+                if len(self._stamp) < len(alive):
+                    self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
+                for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
+                    _distinct_rows_kernel(srows, lo, hi, todo, alive, self._stamp, self._stamp_base, df)
+                self._stamp_base += len(cnt)
+                known.update(zip(qcol[H][todo].tolist(), df[todo].tolist(), strict=True))
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
         # Per query, only its candidate documents' hits: those that may reach min_chars (exact
@@ -1029,3 +1045,4 @@ class SnippetIndex:
         self._postings = Postings.load(directory, name, entry["postings"], mmap=mmap)
         self._state = np.load(directory / f"{name}.state.npy")
         self._live = entry["live"]
+        self._df_cache.clear()
