@@ -20,8 +20,9 @@ Why a compiled pass and not numpy: a query against a million documents has about
 hits, nearly all of them on documents that share a few k-grams by chance. Expanding every hit
 into arrays, sorting all of them by (query, document) and gathering their columns cost more
 than everything after it; here a hit costs a few reads, and the per-document state lives in a
-small dense table per query (a row's slot is found through ``slot_of``, a registry-sized array
-that is never cleared: a slot counts only if the dense table points back at the row).
+small dense table per query, found through an open-addressing hash table of twice the query's
+postings (a few kilobytes that stay in cache: a registry-sized row -> slot array made every hit
+a cache miss).
 """
 
 from __future__ import annotations
@@ -30,19 +31,7 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 
-__all__ = ["CandidateScratch", "candidate_hits"]
-
-
-class CandidateScratch:
-    """The registry-sized ``slot_of`` array, kept between batches (filling it is the cost)."""
-
-    def __init__(self) -> None:
-        self.slot_of = np.zeros(0, np.int32)
-
-    def for_rows(self, n: int) -> np.ndarray:
-        if len(self.slot_of) < n:
-            self.slot_of = np.zeros(n, np.int32)
-        return self.slot_of
+__all__ = ["candidate_hits"]
 
 
 def _candidates_py(
@@ -68,7 +57,6 @@ def _candidates_py(
     ex_off,
     min_chars,
     max_candidates,
-    slot_of,
     per_query,
     total,
 ):
@@ -97,17 +85,29 @@ def _candidates_py(
     buf_pos = np.empty(most, np.int64)
     pick = np.empty(most, np.int64)
     pick_row = np.empty(most, np.int64)
+    bits = 6
+    while (1 << bits) < 2 * most:
+        bits += 1
+    table = np.empty(1 << bits, np.int64)
     for q in range(n_q):
         n_dense = 0
         n_buf = 0
+        qbits = 6
+        while (1 << qbits) < 2 * (per_query[q] + ex_off[q + 1] - ex_off[q]):
+            qbits += 1
+        mask = (1 << qbits) - 1
+        shift = 32 - qbits
+        table[: 1 << qbits] = -1
         for e in range(ex_off[q], ex_off[q + 1]):
             r = ex_rows[e]
             if r < 0 or r >= n_alive:
                 continue
-            slot = slot_of[r]
-            if slot < n_dense and dense_row[slot] == r:
+            h = ((r * 2654435761) & 0xFFFFFFFF) >> shift
+            while table[h] >= 0 and dense_row[table[h]] != r:
+                h = (h + 1) & mask
+            if table[h] >= 0:
                 continue
-            slot_of[r] = n_dense
+            table[h] = n_dense
             dense_row[n_dense] = r
             excluded[n_dense] = True
             n_dense += 1
@@ -124,10 +124,13 @@ def _candidates_py(
                     r = np.int64(rows[p])
                     if r >= n_alive or not alive[r]:
                         continue
-                    slot = np.int64(slot_of[r])
-                    if slot >= n_dense or dense_row[slot] != r:
+                    h = ((r * 2654435761) & 0xFFFFFFFF) >> shift
+                    while table[h] >= 0 and dense_row[table[h]] != r:
+                        h = (h + 1) & mask
+                    slot = table[h]
+                    if slot < 0:
                         slot = n_dense
-                        slot_of[r] = slot
+                        table[h] = slot
                         dense_row[slot] = r
                         excluded[slot] = False
                         g_sum[slot] = 0
@@ -218,7 +221,6 @@ def candidate_hits(
     *,
     min_chars: int,
     max_candidates: int,
-    scratch: CandidateScratch,
 ) -> tuple[np.ndarray, ...]:
     """The hits of each query's candidate documents (see the module docstring).
 
@@ -278,7 +280,6 @@ def candidate_hits(
         ex_off,
         int(min_chars),
         int(max_candidates),
-        scratch.for_rows(len(alive)),
         per_query,
         int(csum[-1]),
     )

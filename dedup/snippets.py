@@ -50,7 +50,7 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings, expand_ranges, key_ranges
-from dedup.snippet_candidates import CandidateScratch, candidate_hits
+from dedup.snippet_candidates import candidate_hits
 
 __all__ = [
     "HIT_BUDGET",
@@ -687,7 +687,6 @@ class SnippetIndex:
         self._state = np.zeros(0, np.uint8)  # 0 unseen, 1 live, 2 removed
         self._live = 0
         self._stamp, self._stamp_base = np.zeros(0, np.int64), 0  # see _distinct_rows_py
-        self._scratch = CandidateScratch()
         self._df_cache: dict[int, int] = {}  # hash -> live documents holding it (see _search_sub)
 
     def __len__(self) -> int:
@@ -874,7 +873,6 @@ class SnippetIndex:
             None if exclude is None else exclude[q_lo:q_hi],
             min_chars=self.min_chars,
             max_candidates=self.max_candidates,
-            scratch=self._scratch,
         )
         if len(c_f) == 0:
             return
