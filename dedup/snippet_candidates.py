@@ -53,6 +53,7 @@ def _candidates_py(
     lo1,
     hi1,
     alive,
+    check_alive,
     ex_rows,
     ex_off,
     min_chars,
@@ -122,7 +123,7 @@ def _candidates_py(
                     rows, a, b = rows1, lo1[f], hi1[f]
                 for p in range(a, b):
                     r = np.int64(rows[p])
-                    if r >= n_alive or not alive[r]:
+                    if check_alive and (r >= n_alive or not alive[r]):
                         continue
                     h = ((r * 2654435761) & 0xFFFFFFFF) >> shift
                     while table[h] >= 0 and dense_row[table[h]] != r:
@@ -219,6 +220,7 @@ def candidate_hits(
     alive: np.ndarray,
     exclude: list | None,
     *,
+    all_live: bool = False,
     min_chars: int,
     max_candidates: int,
 ) -> tuple[np.ndarray, ...]:
@@ -231,6 +233,8 @@ def candidate_hits(
         segs: the postings' segments ``(keys, columns)`` (one or two).
         ranges: per segment, ``(lo, hi)`` posting ranges of every fingerprint.
         alive: live rows.
+        all_live: every row in the postings is live (none removed since the last compaction):
+            the bitmap is not read at all, a random read per hit saved.
         exclude: per query, rows never to report (or None).
 
     Returns:
@@ -276,6 +280,7 @@ def candidate_hits(
         inf,
         *cols,
         np.ascontiguousarray(alive, np.bool_),
+        not all_live,
         ex_rows,
         ex_off,
         int(min_chars),

@@ -798,6 +798,7 @@ class SnippetIndex:
             np.repeat(np.arange(len(qs)), sizes), weights=np.where(cnt > max_count, 0, cnt), minlength=len(qs)
         )
         alive = self._state == 1
+        all_live = not (self._state == 2).any()  # only added rows have postings
         starts = np.concatenate([[0], np.cumsum(sizes)])
         start, load = 0, 0.0
         cuts = []
@@ -810,12 +811,12 @@ class SnippetIndex:
         for a, b in cuts:
             f0, f1 = starts[a], starts[b]
             sub_ranges = [(lo[f0:f1], hi[f0:f1]) for lo, hi in ranges]
-            self._search_sub(qs, exclude, a, b, alive, results, segs, sub_ranges, cnt[f0:f1])
+            self._search_sub(qs, exclude, a, b, alive, all_live, results, segs, sub_ranges, cnt[f0:f1])
         for hits in results:
             hits.sort(key=lambda h: (-h.matched_chars, h.row))
         return results
 
-    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, results, segs, ranges, cnt) -> None:
+    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, all_live, results, segs, ranges, cnt) -> None:
         """Search queries ``q_lo:q_hi`` of ``qs``, appending to ``results``; ``segs`` are the
         postings' segments, ``ranges`` each one's ``(lo, hi)`` for the queries' fingerprints and
         ``cnt`` their total postings."""
@@ -873,6 +874,7 @@ class SnippetIndex:
             None if exclude is None else exclude[q_lo:q_hi],
             min_chars=self.min_chars,
             max_candidates=self.max_candidates,
+            all_live=all_live,
         )
         if len(c_f) == 0:
             return

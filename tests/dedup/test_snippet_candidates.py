@@ -102,3 +102,30 @@ def test_it_returns_nothing_when_every_document_is_excluded():
         max_candidates=64,
     )
     assert all(len(c) == 0 for c in got)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_it_keeps_the_same_hits_without_reading_the_bitmap_when_every_row_is_live(seed):
+    rng = np.random.default_rng(100 + seed)
+    segs = [_segment(rng, 600, 40, 30), _segment(rng, 100, 40, 30)]
+    qcol, q_start = _queries(rng, [20, 30], 40)
+    ranges = [
+        (np.searchsorted(keys, qcol[0], "left"), np.searchsorted(keys, qcol[0], "right")) for keys, _ in segs
+    ]
+    informative = np.ones(qcol.shape[1], bool)
+    alive = np.ones(30, bool)
+    exclude = [np.array([3, 7]), np.array([], np.int64)]
+    got = candidate_hits(
+        qcol,
+        q_start,
+        informative,
+        segs,
+        ranges,
+        alive,
+        exclude,
+        all_live=True,
+        min_chars=20,
+        max_candidates=4,
+    )
+    want = _reference(qcol, q_start, informative, segs, ranges, alive, exclude, 20, 4)
+    assert [tuple(int(c[i]) for c in got) for i in range(len(got[0]))] == want
