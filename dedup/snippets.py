@@ -51,6 +51,7 @@ import numpy as np
 from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings, expand_ranges, key_ranges
 from dedup.snippet_candidates import candidate_hits
+from dedup.snippet_pieces import group_pieces
 
 __all__ = [
     "HIT_BUDGET",
@@ -223,49 +224,6 @@ def _chain_py(group, qtok, dtok, qc0, qc1, blk, max_gap, max_drift, lookback):
 
 
 _chain_kernel = _jit(_chain_py) if USE_NUMBA else _chain_py
-
-
-def _pieces_py(by_score, prev, qc0, qc1, min_chars):
-    """Greedy pieces: walk chains from their ends, best score first, each hit used once.
-
-    Returns ``(piece_of, piece_end)``: the piece of each hit (-1 if none) and the end hit of each
-    piece kept (covering at least ``min_chars`` query characters), pieces numbered best first.
-    """
-    n = len(prev)
-    used = np.zeros(n, np.bool_)
-    piece_of = np.full(n, -1, np.int64)
-    piece_end = np.empty(len(by_score), np.int64)
-    buf = np.empty(n, np.int64)
-    kept = 0
-    for t in range(len(by_score)):
-        i = by_score[t]
-        if used[i]:
-            continue
-        cnt = 0
-        j = i
-        while j >= 0 and not used[j]:
-            buf[cnt] = j
-            cnt += 1
-            j = prev[j]
-        # union of the members' query spans; along a chain both ends only grow
-        total = 0
-        end = -1
-        for u in range(cnt - 1, -1, -1):
-            k = buf[u]
-            used[k] = True
-            if qc1[k] <= end:
-                continue
-            total += qc1[k] - max(qc0[k], end)
-            end = qc1[k]
-        if total >= min_chars:
-            for u in range(cnt):
-                piece_of[buf[u]] = kept
-            piece_end[kept] = i
-            kept += 1
-    return piece_of, piece_end[:kept]
-
-
-_pieces_kernel = _jit(_pieces_py) if USE_NUMBA else _pieces_py
 
 
 def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
@@ -640,12 +598,6 @@ class SnippetHit:
     run_chars: int = 0
 
 
-def _ramps(lengths: np.ndarray) -> np.ndarray:
-    """``0, 1, ..., n - 1`` for each ``n`` in ``lengths``, concatenated."""
-    total = int(lengths.sum())
-    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-
-
 class SnippetIndex:
     """Inverted index of winnowing fingerprints with boilerplate suppression and localisation.
 
@@ -891,29 +843,15 @@ class SnippetIndex:
         score, prev = chain_hits(c_g, qtok, c_d, qc0, qc1, max_gap=max_gap, max_drift=max_gap // 2)
         # Pieces: best chains, taken greedily by score, each hit used once. Pieces of a third of
         # the minimum are kept because an edit can split one copied region in two.
-        ends = np.flatnonzero(score >= max(1, self.min_chars // 3))
-        if len(ends) == 0:
-            return
-        by_score = ends[np.argsort(-score[ends], kind="stable")]
-        piece_of, piece_end = _pieces_kernel(by_score, prev, qc0, qc1, max(1, self.min_chars // 3))
+        members, m_off, piece_end, k_off = group_pieces(
+            c_g, score, prev, qc0, qc1, max(1, self.min_chars // 3)
+        )
         if len(piece_end) == 0:
             return
-        # members of each piece in chain order (a chain's hits advance in the sorted order)
-        members = np.flatnonzero(piece_of >= 0)
-        members = members[np.argsort(piece_of[members], kind="stable")]
-        m_off = np.zeros(len(piece_end) + 1, np.int64)
-        np.cumsum(np.bincount(piece_of[members], minlength=len(piece_end)), out=m_off[1:])
-        # pieces per (query, document), best first; (query, document)s in order of their best piece
+        # Groups and their pieces come in group order (not best piece first, as before): a
+        # query's hits are sorted by (characters, row) at the end, so the order never shows.
         p_key = c_g[piece_end]
-        kp = np.argsort(p_key, kind="stable")
-        k_new = np.ones(len(kp), bool)
-        k_new[1:] = p_key[kp[1:]] != p_key[kp[:-1]]
-        k_start = np.flatnonzero(k_new)
-        k_len = np.diff(np.append(k_start, len(kp)))
-        k_order = np.argsort(kp[k_start], kind="stable")
-        kp = kp[np.repeat(k_start[k_order], k_len[k_order]) + _ramps(k_len[k_order])]
-        k_off = np.zeros(len(k_order) + 1, np.int64)
-        np.cumsum(k_len[k_order], out=k_off[1:])
+        kp = np.arange(len(piece_end), dtype=np.int64)
         flat_members, g_off, g_run, c_off, c_src = _assemble_kernel(
             kp,
             k_off,
