@@ -737,12 +737,18 @@ class SnippetIndex:
         hashes = np.concatenate(qs)[:, H]
         by_hash = np.argsort(hashes)
         sorted_hashes = hashes[by_hash]
+        # each distinct hash searched once: a query's flat reading repeats most of its normal
+        # one, and common k-grams recur across the batch
+        first = np.ones(len(sorted_hashes), bool)
+        first[1:] = sorted_hashes[1:] != sorted_hashes[:-1]
+        distinct, which = sorted_hashes[first], np.cumsum(first) - 1
         ranges = []
         cnt = np.zeros(len(hashes), np.int64)
         for skeys, _ in segs:
             lo = np.empty(len(hashes), np.int64)
             hi = np.empty(len(hashes), np.int64)
-            lo[by_hash], hi[by_hash] = key_ranges(skeys, sorted_hashes)
+            d_lo, d_hi = key_ranges(skeys, distinct)
+            lo[by_hash], hi[by_hash] = d_lo[which], d_hi[which]
             ranges.append((lo, hi))
             cnt += hi - lo
         # postings each query may expand (keys over max_count never are)
