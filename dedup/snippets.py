@@ -226,8 +226,9 @@ def _chain_py(group, qtok, dtok, qc0, qc1, blk, max_gap, max_drift, lookback):
 _chain_kernel = _jit(_chain_py) if USE_NUMBA else _chain_py
 
 
-def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
-    """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``.
+def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out, cap):
+    """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``,
+    counting no further once ``out[t]`` passes ``cap`` (the caller only asks "more than cap?").
 
     ``stamp`` (one slot per row) remembers the last ``base + t`` that counted a row; a row lies
     in one segment only, so the same ``stamp`` serves every segment. Its values must all be
@@ -238,6 +239,8 @@ def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
         t = sel[u]
         mark = base + t
         for p in range(lo[t], hi[t]):
+            if out[t] > cap:
+                break
             r = seg_rows[p]
             if r < len(alive) and alive[r] and stamp[r] != mark:
                 stamp[r] = mark
@@ -800,7 +803,9 @@ class SnippetIndex:
         middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
         if len(middle):
             # The counts are kept until the index changes: a key this frequent recurs across
-            # queries and batches, and counting it reads hundreds of postings each time.
+            # queries and batches, and counting it reads hundreds of postings each time. A count
+            # stops past the limit (only which side of it matters; the limit changes with the
+            # index, and so is the cache forgotten).
             known = self._df_cache
             if len(known) > DF_CACHE_MAX:
                 known.clear()
@@ -812,7 +817,9 @@ class SnippetIndex:
                 if len(self._stamp) < len(alive):
                     self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
                 for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
-                    _distinct_rows_kernel(srows, lo, hi, todo, alive, self._stamp, self._stamp_base, df)
+                    _distinct_rows_kernel(
+                        srows, lo, hi, todo, alive, self._stamp, self._stamp_base, df, limit
+                    )
                 self._stamp_base += len(cnt)
                 known.update(zip(qcol[H][todo].tolist(), df[todo].tolist(), strict=True))
         informative = df <= limit
