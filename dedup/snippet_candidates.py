@@ -13,8 +13,8 @@ fingerprints once, in query order, and keeps per document (row) what the pruning
 
 Documents excluded for the query, dead rows and documents under either bound are dropped, the
 ``max_candidates`` with the largest union are kept (ties: the lower row), and only their hits come
-out, sorted by (query, row, query token, document token), with the document token and lines
-gathered.
+out, sorted by (query, row, query token, document token), with the document token gathered;
+their document lines are read later (:func:`doc_lines`), for the hits of reported chains only.
 
 Why a compiled pass and not numpy: a query against a million documents has about a thousand
 hits, nearly all of them on documents that share a few k-grams by chance. Expanding every hit
@@ -31,7 +31,7 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 
-__all__ = ["candidate_hits"]
+__all__ = ["candidate_hits", "doc_lines"]
 
 
 def _candidates_py(
@@ -42,14 +42,10 @@ def _candidates_py(
     inf,
     rows0,
     tok0,
-    ls0,
-    le0,
     lo0,
     hi0,
     rows1,
     tok1,
-    ls1,
-    le1,
     lo1,
     hi1,
     alive,
@@ -66,8 +62,7 @@ def _candidates_py(
     out_f = np.empty(total, np.int64)
     out_row = np.empty(total, np.int64)
     out_d = np.empty(total, np.int64)
-    out_l0 = np.empty(total, np.int64)
-    out_l1 = np.empty(total, np.int64)
+    out_at = np.empty(total, np.int64)
     n_out = 0
     most = 1
     for q in range(n_q):
@@ -184,10 +179,8 @@ def _candidates_py(
             p = buf_pos[t]
             out_f[n_out] = buf_f[t]
             out_row[n_out] = pick_row[order[u]]
-            if buf_seg[t] == 0:
-                out_d[n_out], out_l0[n_out], out_l1[n_out] = tok0[p], ls0[p], le0[p]
-            else:
-                out_d[n_out], out_l0[n_out], out_l1[n_out] = tok1[p], ls1[p], le1[p]
+            out_d[n_out] = tok0[p] if buf_seg[t] == 0 else tok1[p]
+            out_at[n_out] = 2 * p + buf_seg[t]
             # a fingerprint found at several places of one document: by document token
             v = n_out
             while (
@@ -198,11 +191,10 @@ def _candidates_py(
             ):
                 out_f[v - 1], out_f[v] = out_f[v], out_f[v - 1]
                 out_d[v - 1], out_d[v] = out_d[v], out_d[v - 1]
-                out_l0[v - 1], out_l0[v] = out_l0[v], out_l0[v - 1]
-                out_l1[v - 1], out_l1[v] = out_l1[v], out_l1[v - 1]
+                out_at[v - 1], out_at[v] = out_at[v], out_at[v - 1]
                 v -= 1
             n_out += 1
-    return out_f[:n_out], out_row[:n_out], out_d[:n_out], out_l0[:n_out], out_l1[:n_out]
+    return out_f[:n_out], out_row[:n_out], out_d[:n_out], out_at[:n_out]
 
 
 _candidates_kernel = _jit(_candidates_py) if USE_NUMBA else _candidates_py
@@ -238,8 +230,9 @@ def candidate_hits(
         exclude: per query, rows never to report (or None).
 
     Returns:
-        ``(f, row, doc_token, doc_line_start, doc_line_end)`` per kept hit, int64, sorted by
-        (query, row, query token, document token).
+        ``(f, row, doc_token, at)`` per kept hit, int64, sorted by (query, row, query token,
+        document token); ``at`` is where the posting lies (``2 * position + segment``), for
+        :func:`doc_lines`.
     """
     if len(segs) > 2:
         raise ValueError("postings have at most two segments (main and delta)")
@@ -249,14 +242,11 @@ def candidate_hits(
         if s < len(segs):
             c = segs[s][1]
             lo, hi = ranges[s]
-            cols += [
-                np.ascontiguousarray(c[name], np.uint32)
-                for name in ("row", "token", "line_start", "line_end")
-            ]
+            cols += [np.ascontiguousarray(c[name], np.uint32) for name in ("row", "token")]
             cols += [np.ascontiguousarray(lo, np.int64), np.ascontiguousarray(hi, np.int64)]
         else:
             zeros = np.zeros(len(inf), np.int64)
-            cols += [_EMPTY_U32] * 4 + [zeros, zeros]
+            cols += [_EMPTY_U32] * 2 + [zeros, zeros]
     n_q = len(q_start) - 1
     ex_parts = (
         [] if exclude is None else [np.asarray(e, np.int64) if e is not None else _EMPTY_I64 for e in exclude]
@@ -288,3 +278,18 @@ def candidate_hits(
         per_query,
         int(csum[-1]),
     )
+
+
+def doc_lines(segs: list, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last document lines of the postings at ``at`` (see :func:`candidate_hits`).
+
+    Read only for the hits of reported chains: every read is a cache miss in a large column,
+    and most candidate hits are never reported.
+    """
+    first, last = np.empty(len(at), np.int64), np.empty(len(at), np.int64)
+    pos, seg = at >> 1, at & 1
+    for s, (_keys, cols) in enumerate(segs):
+        here = seg == s
+        first[here] = cols["line_start"][pos[here]]
+        last[here] = cols["line_end"][pos[here]]
+    return first, last

@@ -50,7 +50,7 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings, expand_ranges, key_ranges
-from dedup.snippet_candidates import candidate_hits
+from dedup.snippet_candidates import candidate_hits, doc_lines
 from dedup.snippet_pieces import group_pieces
 
 __all__ = [
@@ -829,7 +829,7 @@ class SnippetIndex:
         # document, query token, document token) for chaining. See dedup.snippet_candidates.
         q_start = np.zeros(len(queries) + 1, np.int64)
         np.cumsum(sizes, out=q_start[1:])
-        c_f, c_row, c_d, c_dl0, c_dl1 = candidate_hits(
+        c_f, c_row, c_d, c_at = candidate_hits(
             qcol,
             q_start,
             informative,
@@ -908,8 +908,10 @@ class SnippetIndex:
         p_hi = np.searchsorted(pair_key, c_key, side="right")
         # per group of pieces its query and document line bounds, per chain the characters and
         # tokens it covers: one numba pass over all of them
-        stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0.astype(np.int64))
-        stats_cols += (c_dl1.astype(np.int64), self.k)
+        # document lines, for the hits of reported chains only (the others are never read)
+        c_dl0, c_dl1 = np.zeros(len(c_f), np.int64), np.zeros(len(c_f), np.int64)
+        c_dl0[flat_members], c_dl1[flat_members] = doc_lines(segs, c_at[flat_members])
+        stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0, c_dl1, self.k)
         g_lines, c_stats = _chain_stats_kernel(flat_members, g_off, c_off, *stats_cols)
         # A chain with a group holding a long aligned run (see _longest_run_py) is localised to
         # such groups alone: its other groups are short pieces that chained by chance, and would

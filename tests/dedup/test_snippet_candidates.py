@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup.snippet_candidates import candidate_hits
+from dedup.snippet_candidates import candidate_hits, doc_lines
 
 
 def _segment(rng, n_postings, n_hashes, n_rows):
@@ -42,12 +42,12 @@ def _reference(qcol, q_start, informative, segs, ranges, alive, exclude, min_cha
         for f in range(q_start[q], q_start[q + 1]):
             if not informative[f]:
                 continue
-            for (_keys, cols), (lo, hi) in zip(segs, ranges, strict=True):
+            for s, ((_keys, cols), (lo, hi)) in enumerate(zip(segs, ranges, strict=True)):
                 for p in range(lo[f], hi[f]):
                     r = int(cols["row"][p])
                     if r >= len(alive) or not alive[r] or r in banned:
                         continue
-                    hit = (f, r, int(cols["token"][p]), int(cols["line_start"][p]), int(cols["line_end"][p]))
+                    hit = (f, r, int(cols["token"][p]), 2 * p + s)
                     by_row.setdefault(r, []).append(hit)
         scored = []
         for r, hits in by_row.items():
@@ -129,3 +129,15 @@ def test_it_keeps_the_same_hits_without_reading_the_bitmap_when_every_row_is_liv
     )
     want = _reference(qcol, q_start, informative, segs, ranges, alive, exclude, 20, 4)
     assert [tuple(int(c[i]) for c in got) for i in range(len(got[0]))] == want
+
+
+def test_doc_lines_reads_the_lines_of_the_postings_a_hit_points_at():
+    rng = np.random.default_rng(3)
+    segs = [_segment(rng, 50, 10, 5), _segment(rng, 20, 10, 5)]
+    at = np.array([2 * 7 + 0, 2 * 3 + 1, 2 * 49 + 0, 2 * 19 + 1])
+    first, last = doc_lines(segs, at)
+    want = [
+        (segs[s][1]["line_start"][p], segs[s][1]["line_end"][p])
+        for s, p in ((0, 7), (1, 3), (0, 49), (1, 19))
+    ]
+    assert list(zip(first.tolist(), last.tolist(), strict=True)) == [(int(a), int(b)) for a, b in want]
