@@ -36,9 +36,10 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    many tokens its k-grams cover on both sides (every group: lines inserted or deleted break
    alignment, not copying), for the matcher's whole-document coverage rule.
    Before chaining, (query, document) groups that cannot reach ``min_chars`` are dropped (exact),
-   and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap).
-   The work is linear in hits: one sort, then numba passes for chains, pieces, their assembly
-   into reported chains (overlap filtering, joining, line ranges) and the scores.
+   and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap):
+   one compiled pass over the postings (:mod:`dedup.snippet_candidates`). Then numba passes for
+   chains, pieces (:mod:`dedup.snippet_pieces`), their assembly into reported chains (overlap
+   filtering, joining, line ranges) and the scores.
 """
 
 from __future__ import annotations
