@@ -48,7 +48,9 @@ __all__ = [
 # two cache lines) for 8 bytes per bucket. Directories are built on first use for large arrays and
 # kept per array: a main segment is never modified in place (a merge makes a new array).
 
-DIRECTORY_MIN_KEYS = 1 << 20
+# From 64k keys: each LSH band of a million documents holds a million keys and is searched once
+# per batch per band, and at that size numpy's searchsorted already misses the cache on most steps.
+DIRECTORY_MIN_KEYS = 1 << 16
 _KEYS_PER_BUCKET = 32
 _directories: dict[tuple[int, int, int], tuple[weakref.ref, np.ndarray, int]] = {}
 

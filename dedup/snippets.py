@@ -36,9 +36,10 @@ document-fingerprinting pipeline (Schleimer, Wilkerson & Aiken, "Winnowing", SIG
    many tokens its k-grams cover on both sides (every group: lines inserted or deleted break
    alignment, not copying), for the matcher's whole-document coverage rule.
    Before chaining, (query, document) groups that cannot reach ``min_chars`` are dropped (exact),
-   and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap).
-   The work is linear in hits: one sort, then numba passes for chains, pieces, their assembly
-   into reported chains (overlap filtering, joining, line ranges) and the scores.
+   and each query keeps only its ``MAX_CANDIDATES`` most promising documents (a deliberate cap):
+   one compiled pass over the postings (:mod:`dedup.snippet_candidates`). Then numba passes for
+   chains, pieces (:mod:`dedup.snippet_pieces`), their assembly into reported chains (overlap
+   filtering, joining, line ranges) and the scores.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ import numpy as np
 
 from dedup._kernels import USE_NUMBA, _jit
 from dedup.postings import Postings, expand_ranges, key_ranges
+from dedup.snippet_candidates import candidate_hits, doc_lines
+from dedup.snippet_pieces import group_pieces
 
 __all__ = [
     "HIT_BUDGET",
@@ -78,6 +81,9 @@ MAX_CANDIDATES = 64
 # Postings expanded at once by search_batch; larger batches are cut (never a query), which keeps
 # memory flat: each posting costs about 100 bytes across the temporary arrays.
 HIT_BUDGET = 4_000_000
+# Document frequencies of keys between the boilerplate limits, remembered between batches (about
+# 100 bytes each); forgotten when the index changes, or all at once past this many.
+DF_CACHE_MAX = 1 << 20
 
 
 def winnow(
@@ -221,51 +227,9 @@ def _chain_py(group, qtok, dtok, qc0, qc1, blk, max_gap, max_drift, lookback):
 _chain_kernel = _jit(_chain_py) if USE_NUMBA else _chain_py
 
 
-def _pieces_py(by_score, prev, qc0, qc1, min_chars):
-    """Greedy pieces: walk chains from their ends, best score first, each hit used once.
-
-    Returns ``(piece_of, piece_end)``: the piece of each hit (-1 if none) and the end hit of each
-    piece kept (covering at least ``min_chars`` query characters), pieces numbered best first.
-    """
-    n = len(prev)
-    used = np.zeros(n, np.bool_)
-    piece_of = np.full(n, -1, np.int64)
-    piece_end = np.empty(len(by_score), np.int64)
-    buf = np.empty(n, np.int64)
-    kept = 0
-    for t in range(len(by_score)):
-        i = by_score[t]
-        if used[i]:
-            continue
-        cnt = 0
-        j = i
-        while j >= 0 and not used[j]:
-            buf[cnt] = j
-            cnt += 1
-            j = prev[j]
-        # union of the members' query spans; along a chain both ends only grow
-        total = 0
-        end = -1
-        for u in range(cnt - 1, -1, -1):
-            k = buf[u]
-            used[k] = True
-            if qc1[k] <= end:
-                continue
-            total += qc1[k] - max(qc0[k], end)
-            end = qc1[k]
-        if total >= min_chars:
-            for u in range(cnt):
-                piece_of[buf[u]] = kept
-            piece_end[kept] = i
-            kept += 1
-    return piece_of, piece_end[:kept]
-
-
-_pieces_kernel = _jit(_pieces_py) if USE_NUMBA else _pieces_py
-
-
-def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
-    """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``.
+def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out, cap):
+    """``out[t] +=`` the distinct live rows in ``seg_rows[lo[t]:hi[t]]``, for each ``t`` in ``sel``,
+    counting no further once ``out[t]`` passes ``cap`` (the caller only asks "more than cap?").
 
     ``stamp`` (one slot per row) remembers the last ``base + t`` that counted a row; a row lies
     in one segment only, so the same ``stamp`` serves every segment. Its values must all be
@@ -276,6 +240,8 @@ def _distinct_rows_py(seg_rows, lo, hi, sel, alive, stamp, base, out):
         t = sel[u]
         mark = base + t
         for p in range(lo[t], hi[t]):
+            if out[t] > cap:
+                break
             r = seg_rows[p]
             if r < len(alive) and alive[r] and stamp[r] != mark:
                 stamp[r] = mark
@@ -636,12 +602,6 @@ class SnippetHit:
     run_chars: int = 0
 
 
-def _ramps(lengths: np.ndarray) -> np.ndarray:
-    """``0, 1, ..., n - 1`` for each ``n`` in ``lengths``, concatenated."""
-    total = int(lengths.sum())
-    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-
-
 class SnippetIndex:
     """Inverted index of winnowing fingerprints with boilerplate suppression and localisation.
 
@@ -683,6 +643,7 @@ class SnippetIndex:
         self._state = np.zeros(0, np.uint8)  # 0 unseen, 1 live, 2 removed
         self._live = 0
         self._stamp, self._stamp_base = np.zeros(0, np.int64), 0  # see _distinct_rows_py
+        self._df_cache: dict[int, int] = {}  # hash -> live documents holding it (see _search_sub)
 
     def __len__(self) -> int:
         return self._live
@@ -729,6 +690,7 @@ class SnippetIndex:
         )
         self._state[rows] = 1
         self._live += len(rows)
+        self._df_cache.clear()
 
     def remove(self, row: int) -> None:
         self.remove_batch(np.array([row], np.int64))
@@ -740,6 +702,7 @@ class SnippetIndex:
         rows = rows[self._state[rows] == 1]
         self._state[rows] = 2
         self._live -= len(rows)
+        self._df_cache.clear()
 
     def compact(self) -> None:
         self._postings.compact(self._state == 1)
@@ -778,12 +741,18 @@ class SnippetIndex:
         hashes = np.concatenate(qs)[:, H]
         by_hash = np.argsort(hashes)
         sorted_hashes = hashes[by_hash]
+        # each distinct hash searched once: a query's flat reading repeats most of its normal
+        # one, and common k-grams recur across the batch
+        first = np.ones(len(sorted_hashes), bool)
+        first[1:] = sorted_hashes[1:] != sorted_hashes[:-1]
+        distinct, which = sorted_hashes[first], np.cumsum(first) - 1
         ranges = []
         cnt = np.zeros(len(hashes), np.int64)
         for skeys, _ in segs:
             lo = np.empty(len(hashes), np.int64)
             hi = np.empty(len(hashes), np.int64)
-            lo[by_hash], hi[by_hash] = key_ranges(skeys, sorted_hashes)
+            d_lo, d_hi = key_ranges(skeys, distinct)
+            lo[by_hash], hi[by_hash] = d_lo[which], d_hi[which]
             ranges.append((lo, hi))
             cnt += hi - lo
         # postings each query may expand (keys over max_count never are)
@@ -791,6 +760,7 @@ class SnippetIndex:
             np.repeat(np.arange(len(qs)), sizes), weights=np.where(cnt > max_count, 0, cnt), minlength=len(qs)
         )
         alive = self._state == 1
+        all_live = not (self._state == 2).any()  # only added rows have postings
         starts = np.concatenate([[0], np.cumsum(sizes)])
         start, load = 0, 0.0
         cuts = []
@@ -803,12 +773,12 @@ class SnippetIndex:
         for a, b in cuts:
             f0, f1 = starts[a], starts[b]
             sub_ranges = [(lo[f0:f1], hi[f0:f1]) for lo, hi in ranges]
-            self._search_sub(qs, exclude, a, b, alive, results, segs, sub_ranges, cnt[f0:f1])
+            self._search_sub(qs, exclude, a, b, alive, all_live, results, segs, sub_ranges, cnt[f0:f1])
         for hits in results:
             hits.sort(key=lambda h: (-h.matched_chars, h.row))
         return results
 
-    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, results, segs, ranges, cnt) -> None:
+    def _search_sub(self, qs, exclude, q_lo, q_hi, alive, all_live, results, segs, ranges, cnt) -> None:
         """Search queries ``q_lo:q_hi`` of ``qs``, appending to ``results``; ``segs`` are the
         postings' segments, ``ranges`` each one's ``(lo, hi)`` for the queries' fingerprints and
         ``cnt`` their total postings."""
@@ -833,137 +803,48 @@ class SnippetIndex:
         df = cnt.copy()
         middle = np.flatnonzero((cnt > limit) & (cnt <= max_count))
         if len(middle):
-            df[middle] = 0
-            if len(self._stamp) < len(alive):
-                self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
-            for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
-                _distinct_rows_kernel(srows, lo, hi, middle, alive, self._stamp, self._stamp_base, df)
-            self._stamp_base += len(cnt)
+            # The counts are kept until the index changes: a key this frequent recurs across
+            # queries and batches, and counting it reads hundreds of postings each time. A count
+            # stops past the limit (only which side of it matters; the limit changes with the
+            # index, and so is the cache forgotten).
+            known = self._df_cache
+            if len(known) > DF_CACHE_MAX:
+                known.clear()
+            middle_hashes = qcol[H][middle].tolist()
+            df[middle] = [known.get(h, -1) for h in middle_hashes]
+            todo = middle[df[middle] < 0]
+            if len(todo):
+                df[todo] = 0
+                if len(self._stamp) < len(alive):
+                    self._stamp, self._stamp_base = np.full(len(alive), -1, np.int64), 0
+                for srows, (lo, hi) in zip(seg_rows, ranges, strict=True):
+                    _distinct_rows_kernel(
+                        srows, lo, hi, todo, alive, self._stamp, self._stamp_base, df, limit
+                    )
+                self._stamp_base += len(cnt)
+                known.update(zip(qcol[H][todo].tolist(), df[todo].tolist(), strict=True))
         informative = df <= limit
         boiler = np.flatnonzero(~informative & (cnt <= max_count))
-        inf_idx = np.flatnonzero(informative)
-        parts_f, parts_pos, parts_seg = [], [], []
-        for s, (lo, hi) in enumerate(ranges):
-            owner, pos = expand_ranges(lo[inf_idx], hi[inf_idx])
-            parts_f.append(inf_idx[owner])
-            parts_pos.append(pos)
-            parts_seg.append(np.full(len(pos), s, np.int64))
-        if not parts_f:
+        # Per query, only its candidate documents' hits: those that may reach min_chars (exact
+        # bounds), at most max_candidates of them (a cap: see MAX_CANDIDATES), sorted by (query,
+        # document, query token, document token) for chaining. See dedup.snippet_candidates.
+        q_start = np.zeros(len(queries) + 1, np.int64)
+        np.cumsum(sizes, out=q_start[1:])
+        c_f, c_row, c_d, c_at = candidate_hits(
+            qcol,
+            q_start,
+            informative,
+            segs,
+            ranges,
+            alive,
+            None if exclude is None else exclude[q_lo:q_hi],
+            min_chars=self.min_chars,
+            max_candidates=self.max_candidates,
+            all_live=all_live,
+        )
+        if len(c_f) == 0:
             return
-        fidx = np.concatenate(parts_f)
-        # Hits are (segment, position) pairs; a column is gathered only for the hits that still
-        # need it. Each gather is a random read per hit into a large (often mapped) array, and
-        # most hits are dropped on their row alone (groups that cannot reach min_chars).
-        hit_pos, hit_seg = np.concatenate(parts_pos), np.concatenate(parts_seg)
-        seg_cols = [c for _, c in segs]
-
-        def gather(name: str, sel: np.ndarray) -> np.ndarray:
-            if len(seg_cols) == 1:
-                return seg_cols[0][name][hit_pos[sel]]
-            if isinstance(sel, slice):
-                sel = np.arange(len(hit_pos))[sel]
-            out = np.empty(len(sel), seg_cols[0][name].dtype)
-            seg_of = hit_seg[sel]
-            for s, c in enumerate(seg_cols):
-                here = seg_of == s
-                out[here] = c[name][hit_pos[sel][here]]
-            return out
-
-        r = gather("row", slice(None))
-        live = np.zeros(len(r), bool)
-        inside = r < len(alive)
-        live[inside] = alive[r[inside]]
-        if not live.all():
-            fidx, hit_pos, hit_seg, r = fidx[live], hit_pos[live], hit_seg[live], r[live]
-        if len(fidx) == 0:
-            return
-        rows = r.astype(np.int64)
-        keep = np.ones(len(fidx), bool)
-        grp_all = qowner[fidx] * (1 << 32) + rows
-        # (query, row) -> distinct informative query fingerprints found there, for containment
-        hit_pairs = np.sort(fidx * (1 << 32) + rows)
-        hit_pairs = hit_pairs[np.concatenate(([True], hit_pairs[1:] != hit_pairs[:-1]))]
-        hit_f, hit_r = hit_pairs >> 32, hit_pairs & 0xFFFFFFFF
-        if exclude is not None:
-            ex = [
-                qi * (1 << 32) + np.asarray(e, np.int64)
-                for qi, e in enumerate(exclude[q_lo:q_hi])
-                if e is not None and len(e)
-            ]
-            if ex:
-                # a binary search into the few excluded pairs (np.isin sorts all the hits)
-                ex = np.sort(np.concatenate(ex))
-                at = np.minimum(np.searchsorted(ex, grp_all), len(ex) - 1)
-                keep &= ex[at] != grp_all
-        # Cheap exact pre-filter before the full sort: a (query, document) group whose hits' query
-        # spans add up to less than min_chars cannot cover min_chars (most groups are a few
-        # k-grams shared by chance), so its hits are dropped before paying for the lexsort.
-        k_idx = np.flatnonzero(keep)
-        by_grp = k_idx[np.argsort(grp_all[k_idx], kind="stable")]
-        g_sorted = grp_all[by_grp]
-        g_new = np.ones(len(by_grp), bool)
-        g_new[1:] = g_sorted[1:] != g_sorted[:-1]
-        g_id = np.cumsum(g_new) - 1
-        g_f = fidx[by_grp]
-        spans = (qcol[C1][g_f] - qcol[C0][g_f]).astype(np.float64)
-        g_sum = np.bincount(g_id, weights=spans) if len(g_id) else np.zeros(0)
-        g_ok = g_sum[g_id] >= self.min_chars
-        idx, idx_g = by_grp[g_ok], g_id[g_ok]
-        if len(idx) == 0:
-            return
-        # Sort the kept hits by (group, query token, document token). They are already grouped
-        # (by_grp, stably), and the dense group number orders like the group key, so one stable
-        # argsort of a packed int64 key gives the order of a three-key lexsort (ties included)
-        # at a fraction of its cost; the lexsort stays for keys too wide to pack.
-        s_q = qcol[TOK][fidx[idx]]
-        s_d = gather("token", idx).astype(np.int64)
-        q_bits, d_bits = int(s_q.max()).bit_length(), int(s_d.max()).bit_length()
-        if int(idx_g[-1]).bit_length() + q_bits + d_bits <= 63:
-            order = np.argsort((idx_g << (q_bits + d_bits)) | (s_q << d_bits) | s_d, kind="stable")
-        else:
-            order = np.lexsort((s_d, s_q, idx_g))
-        perm, s_g, s_q, s_d = idx[order], idx_g[order], s_q[order], s_d[order]
-        # Prune (query, document) groups before chaining. The query characters a group can ever
-        # cover are the union of its distinct query k-grams' spans: a group below min_chars cannot
-        # report anything (exact). Then keep only the ``max_candidates`` groups of each query
-        # with the largest such bound (a cap: see MAX_CANDIDATES). The hits' other columns are
-        # gathered only for the groups that pass.
-        n = len(perm)
-        new_grp = np.ones(n, bool)
-        new_grp[1:] = s_g[1:] != s_g[:-1]
-        new_blk = new_grp.copy()
-        new_blk[1:] |= s_q[1:] != s_q[:-1]
-        gid = np.cumsum(new_grp) - 1
-        # within a group, the blocks' spans are sorted by start and by end (both grow with the
-        # token index), so the union is a running sum of what each adds past the previous end
-        b_idx = np.flatnonzero(new_blk)
-        b_f = fidx[perm[b_idx]]
-        b0, b1 = qcol[C0][b_f], qcol[C1][b_f]
-        prev_end = np.empty_like(b1)
-        prev_end[0] = -1
-        prev_end[1:] = b1[:-1]
-        prev_end[new_grp[b_idx]] = -1
-        add = b1 - np.maximum(b0, prev_end)
-        bound = np.bincount(gid[b_idx], weights=np.maximum(add, 0), minlength=int(gid[-1]) + 1)
-        g_first = np.flatnonzero(new_grp)
-        g_query = grp_all[perm[g_first]] >> 32
-        ok_g = bound >= self.min_chars
-        cand = np.flatnonzero(ok_g)
-        if len(cand) == 0:
-            return
-        by = np.lexsort((-bound[cand], g_query[cand]))
-        cand = cand[by]
-        cq = g_query[cand]
-        first_of_q = np.ones(len(cand), bool)
-        first_of_q[1:] = cq[1:] != cq[:-1]
-        rank = np.arange(len(cand)) - np.maximum.accumulate(np.where(first_of_q, np.arange(len(cand)), 0))
-        ok_g[:] = False
-        ok_g[cand[rank < self.max_candidates]] = True
-        sel = ok_g[gid]
-        if not sel.all():
-            perm, s_d = perm[sel], s_d[sel]
-        c_f, c_g, c_d = fidx[perm], grp_all[perm], s_d
-        c_dl0, c_dl1 = gather("line_start", perm), gather("line_end", perm)
+        c_g = qowner[c_f] * (1 << 32) + c_row
         qtok, qc0, qc1 = qcol[TOK][c_f], qcol[C0][c_f], qcol[C1][c_f]
         max_gap = 4 * (self.k + self.window)
         # An aligned run bridges substitutions, not whole lines of other code: a substituted token
@@ -976,29 +857,15 @@ class SnippetIndex:
         score, prev = chain_hits(c_g, qtok, c_d, qc0, qc1, max_gap=max_gap, max_drift=max_gap // 2)
         # Pieces: best chains, taken greedily by score, each hit used once. Pieces of a third of
         # the minimum are kept because an edit can split one copied region in two.
-        ends = np.flatnonzero(score >= max(1, self.min_chars // 3))
-        if len(ends) == 0:
-            return
-        by_score = ends[np.argsort(-score[ends], kind="stable")]
-        piece_of, piece_end = _pieces_kernel(by_score, prev, qc0, qc1, max(1, self.min_chars // 3))
+        members, m_off, piece_end, k_off = group_pieces(
+            c_g, score, prev, qc0, qc1, max(1, self.min_chars // 3)
+        )
         if len(piece_end) == 0:
             return
-        # members of each piece in chain order (a chain's hits advance in the sorted order)
-        members = np.flatnonzero(piece_of >= 0)
-        members = members[np.argsort(piece_of[members], kind="stable")]
-        m_off = np.zeros(len(piece_end) + 1, np.int64)
-        np.cumsum(np.bincount(piece_of[members], minlength=len(piece_end)), out=m_off[1:])
-        # pieces per (query, document), best first; (query, document)s in order of their best piece
+        # Groups and their pieces come in group order (not best piece first, as before): a
+        # query's hits are sorted by (characters, row) at the end, so the order never shows.
         p_key = c_g[piece_end]
-        kp = np.argsort(p_key, kind="stable")
-        k_new = np.ones(len(kp), bool)
-        k_new[1:] = p_key[kp[1:]] != p_key[kp[:-1]]
-        k_start = np.flatnonzero(k_new)
-        k_len = np.diff(np.append(k_start, len(kp)))
-        k_order = np.argsort(kp[k_start], kind="stable")
-        kp = kp[np.repeat(k_start[k_order], k_len[k_order]) + _ramps(k_len[k_order])]
-        k_off = np.zeros(len(k_order) + 1, np.int64)
-        np.cumsum(k_len[k_order], out=k_off[1:])
+        kp = np.arange(len(piece_end), dtype=np.int64)
         flat_members, g_off, g_run, c_off, c_src = _assemble_kernel(
             kp,
             k_off,
@@ -1023,9 +890,10 @@ class SnippetIndex:
         starts = np.concatenate([[0], np.cumsum(sizes)])
         # distinct query fingerprints found in each document (boilerplate included), grouped by
         # (query, row) so each reported chain reads its own slice
-        pair_key = qowner[hit_f] * (1 << 32) + hit_r
-        by_pair = np.argsort(pair_key, kind="stable")
-        pair_key, pair_f = pair_key[by_pair], hit_f[by_pair]
+        # (a candidate's hits are all its hits, sorted by (query, row), one block per fingerprint)
+        first_of_pair = np.ones(len(c_f), bool)
+        first_of_pair[1:] = (c_g[1:] != c_g[:-1]) | (c_f[1:] != c_f[:-1])
+        pair_key, pair_f = c_g[first_of_pair], c_f[first_of_pair]
         # boilerplate fingerprints of each reported (query, row): is the row among their postings?
         b_owner = qowner[boiler]
         bq_start = np.searchsorted(b_owner, np.arange(len(queries) + 1))
@@ -1041,8 +909,10 @@ class SnippetIndex:
         p_hi = np.searchsorted(pair_key, c_key, side="right")
         # per group of pieces its query and document line bounds, per chain the characters and
         # tokens it covers: one numba pass over all of them
-        stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0.astype(np.int64))
-        stats_cols += (c_dl1.astype(np.int64), self.k)
+        # document lines, for the hits of reported chains only (the others are never read)
+        c_dl0, c_dl1 = np.zeros(len(c_f), np.int64), np.zeros(len(c_f), np.int64)
+        c_dl0[flat_members], c_dl1[flat_members] = doc_lines(segs, c_at[flat_members])
+        stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0, c_dl1, self.k)
         g_lines, c_stats = _chain_stats_kernel(flat_members, g_off, c_off, *stats_cols)
         # A chain with a group holding a long aligned run (see _longest_run_py) is localised to
         # such groups alone: its other groups are short pieces that chained by chance, and would
@@ -1129,3 +999,4 @@ class SnippetIndex:
         self._postings = Postings.load(directory, name, entry["postings"], mmap=mmap)
         self._state = np.load(directory / f"{name}.state.npy")
         self._live = entry["live"]
+        self._df_cache.clear()

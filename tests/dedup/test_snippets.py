@@ -89,6 +89,26 @@ def test_boilerplate_shared_by_many_documents_never_matches_on_its_own():
     assert [hit.row for hit in _index(docs[:2], max_df=3).search(_fps(h, li, we))] == [0, 1]
 
 
+def test_a_shared_header_turns_into_boilerplate_once_more_documents_hold_it_between_searches():
+    header = _doc(60, 9)[0]
+    docs = []
+    for seed in range(4):
+        h, li, we = _doc(400, 100 + seed)
+        h[:60] = header
+        docs.append((h, li, we))
+    docs[0][0][150:210] = header  # two more copies in one document: more postings than documents
+    docs[0][0][300:360] = header
+    h, li, we = _doc(400, 200)
+    h[:60] = header
+    query = _fps(h, li, we)
+    index = _index(docs[:2], max_df=3)
+    assert sorted(hit.row for hit in index.search(query)) == [0, 1]
+    index.add_batch(np.array([2, 3]), [_fps(*docs[2]), _fps(*docs[3])])
+    assert index.search(query) == []  # four documents hold it now: more than max_df
+    index.remove_batch(np.array([2, 3]))
+    assert sorted(hit.row for hit in index.search(query)) == [0, 1]
+
+
 def test_a_removed_document_is_not_found():
     big = _doc(500, 1)
     index = _index([big])
