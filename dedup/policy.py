@@ -245,7 +245,9 @@ def _reason(policy: WorkPolicy, purpose: str, evidence: Iterable[Evidence]) -> R
     else:
         key, value = purpose, policy.value_for(purpose)
         statement = policy.reasons.get(purpose) or "No preference stated."
-    ordered = tuple(sorted(set(evidence), key=Evidence._strength))
+    # strongest first; equally strong evidence in one fixed order (lines, then location), so the
+    # HTTP answer and the offline one list it alike whatever order the matches came in
+    ordered = tuple(sorted(set(evidence), key=lambda e: (*e._strength(), e.sample_lines, e.location or "")))
     return Reason(policy, decision, key, value, statement, ordered)
 
 

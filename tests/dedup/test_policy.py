@@ -78,6 +78,18 @@ def test_the_evidence_of_one_work_is_merged_strongest_first():
     assert reason.evidence == (SNIPPET, AT_REPO)
 
 
+def test_equally_strong_evidence_is_listed_in_one_order_whatever_order_it_came_in():
+    policy = work(train_ai="no")
+    early = Evidence(kind="snippet", estimated=0.5, verified=0.9, sample_lines=((3, 20),), matched_chars=200)
+    late = Evidence(kind="snippet", estimated=0.5, verified=0.9, sample_lines=((40, 57),), matched_chars=200)
+    elsewhere = [Evidence.at_location(f"github.com/alice/{name}") for name in ("b", "a")]
+
+    one = decide("train-ai", [(policy, e) for e in (late, early, *elsewhere)])
+    other = decide("train-ai", [(policy, e) for e in (*reversed(elsewhere), early, late)])
+
+    assert one.reasons[0].evidence == other.reasons[0].evidence == (early, late, *reversed(elsewhere))
+
+
 def test_a_reason_names_the_deciding_statement():
     [reason] = decide("train-ai", [(work(train_ai="no"), EXACT)]).reasons
     assert (reason.key, reason.value, reason.statement) == ("train-ai", "no", "Stated 'no' for this work.")
