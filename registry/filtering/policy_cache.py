@@ -95,6 +95,8 @@ class PolicyCache:
         """`{work pk: WorkPolicy}` for the works among `ids` that exist, leaving out the given
         owners' works: what `work_policies(works_by_id(ids, exclude_owners=...))` answers."""
         ids = set(ids)
+        if not ids:
+            return {}  # nothing matched: no query at all, as before the cache
         excluded = set(exclude_owners)
         with self._lock:
             self._check(timezone.now())

@@ -135,3 +135,9 @@ def test_it_answers_what_the_uncached_policies_answer(alice, bob, register, fres
         cached_policies(w.pk for w in works)
     ids = [w.pk for w in works] + [10**9]  # and a work that does not exist
     assert cached_policies(ids) == work_policies(works_by_id(ids).values())
+
+
+def test_a_call_that_matched_no_work_costs_no_query(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert cached_policies([]) == {}
+    assert len(queries) == 0
