@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from registry.works.models import Work
 
-# DocumentInput's optional text fields and their max_length.
-OPTIONAL_FIELDS = {"id": 1000, "url": 8000, "repository": 8000, "licence": 500, "language": 32}
-KINDS = frozenset(Work.Kind.values)
+KINDS = frozenset(Work.Kind.values)  # DocumentInput.kind's choices
 
 
 class _Doubt(Exception):
@@ -45,14 +43,14 @@ def _optional(value, max_length: int):
     return encodable(value) if value else ""
 
 
-def _document(doc) -> dict:
+def _document(doc, optional: dict[str, int]) -> dict:
     if not isinstance(doc, dict):
         raise _Doubt
     text = doc.get("text")
     if not isinstance(text, str):  # absent, null or not a string: each has its own DRF message
         raise _Doubt
     out = {"text": encodable(text) if text else ""}  # kept as sent: not trimmed
-    for field, max_length in OPTIONAL_FIELDS.items():
+    for field, max_length in optional.items():
         if field in doc:
             out[field] = _optional(doc[field], max_length)
     if "kind" in doc:
@@ -63,15 +61,21 @@ def _document(doc) -> dict:
     return out
 
 
-def valid_filter_input(data, purposes) -> dict | None:
+def valid_filter_input(data, *, purposes, optional: dict[str, int]) -> dict | None:
     """`{"purpose", "documents"}` as `FilterApi.Input(data=data).validated_data` would hold it
-    when `data` is valid; None when it may not be (the serializer then says why)."""
+    when `data` is valid; None when it may not be (the serializer then says why).
+
+    Args:
+        purposes: the purpose field's choices.
+        optional: `{name: max_length}` of the documents' optional text fields, read from the
+            serializer itself (api.py), so the two cannot drift apart.
+    """
     if not isinstance(data, dict):
         return None
     purpose, documents = data.get("purpose"), data.get("documents")
     if not (isinstance(purpose, str) and purpose in purposes and isinstance(documents, list)):
         return None
     try:
-        return {"purpose": purpose, "documents": [_document(doc) for doc in documents]}
+        return {"purpose": purpose, "documents": [_document(doc, optional) for doc in documents]}
     except _Doubt:
         return None

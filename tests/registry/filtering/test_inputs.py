@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.filtering.api import PURPOSES, FilterApi
-from registry.filtering.inputs import valid_filter_input
+from registry.filtering.api import PURPOSES, FilterApi, fast_filter_input
 
 
 def serializer_answer(data):
@@ -20,7 +19,7 @@ def serializer_answer(data):
 
 
 def assert_agrees(data) -> None:
-    fast = valid_filter_input(data, PURPOSES)
+    fast = fast_filter_input(data)
     if fast is not None:
         assert serializer_answer(data) == fast
 
@@ -39,7 +38,7 @@ TYPICAL = [
 @pytest.mark.parametrize("document", TYPICAL)
 def test_valid_documents_are_read_without_the_serializer_and_as_it_reads_them(document):
     data = {"purpose": "train-ai", "documents": [document]}
-    fast = valid_filter_input(data, PURPOSES)
+    fast = fast_filter_input(data)
     assert fast is not None
     assert fast == serializer_answer(data)
 
@@ -66,13 +65,19 @@ def test_valid_documents_are_read_without_the_serializer_and_as_it_reads_them(do
     ],
 )
 def test_anything_invalid_is_left_to_the_serializer(data):
-    assert valid_filter_input(data, PURPOSES) is None
+    assert fast_filter_input(data) is None
     assert serializer_answer(data) is None
+
+
+def test_the_limits_are_the_serializers_own():
+    from registry.filtering.api import _OPTIONAL_LIMITS
+
+    assert _OPTIONAL_LIMITS == {"id": 1000, "url": 8000, "repository": 8000, "licence": 500, "language": 32}
 
 
 def test_a_value_at_its_length_limit_after_trimming_is_valid_as_for_the_serializer():
     data = {"purpose": "search", "documents": [{"text": "a", "language": "  " + "x" * 32 + "  "}]}
-    assert valid_filter_input(data, PURPOSES) == serializer_answer(data) != None  # noqa: E711
+    assert fast_filter_input(data) == serializer_answer(data) != None  # noqa: E711
 
 
 _pieces = ["a", " ", "\t", "\n", "\x00", "\ud800", "é", "code", "prose"]
