@@ -1,9 +1,10 @@
 """A per-process cache of the works' policies for the filter and lookup APIs, checked on every call.
 
 Why: building `WorkPolicy` objects costs four queries and a few hundred ORM objects per call (the
-works with their owners, their locations, the two preference queries) -- at 100,000 registered
-documents about a third of a 100-document filter call's CPU -- while the same works come back
-call after call.
+works with their owners, their locations, the two preference queries): for the ~60 works a
+100-document batch matches at 100,000 registered documents, 5.5 ms of CPU in the web process
+and four database round trips, against 0.1 ms and one round trip from the cache -- and the
+same works come back call after call.
 
 Why it stays exact ("a revoked refusal is honoured on the very next call"): before answering,
 every call runs ONE query of four index lookups -- the newest ids of the change log
