@@ -27,6 +27,7 @@ Markdown) or the reverse, and a snippet is small, so running both channels costs
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import threading
 import time
@@ -49,6 +50,9 @@ KINDS = ("code", "prose")
 # fingerprint transaction stamps its time before it commits; none takes anywhere near this long).
 LOOKBACK = timedelta(seconds=60)
 LOAD_CHUNK = 500  # fingerprints fetched per query (SQLite limits the parameters of one IN)
+# A first load at least this large is moved out of the cyclic garbage collector's sight (see
+# `_freeze_what_is_loaded`); a small registry, or a test's, is not worth a full collection.
+FREEZE_AFTER_DOCUMENTS = 10_000
 
 
 @functools.cache
@@ -163,6 +167,19 @@ class EngineMatch:
     match: dedup.Match  # noqa: F821 - a string annotation; dedup is imported lazily
 
 
+def _freeze_what_is_loaded() -> None:
+    """Collect once, then `gc.freeze()` what the process holds, the loaded matchers above all.
+
+    Why: at 100,000 documents a web process tracks some 200,000 long-lived objects; every full
+    collection walks them all (about 110 ms), and one landing inside a request is that request's
+    latency. Frozen objects are skipped by the collector (reference counting still frees them),
+    so later collections only walk what requests create. The collection before the freeze keeps
+    garbage cycles of the load from being frozen for good.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class _MatcherCache:
     def __init__(self):
         self._lock = threading.Lock()
@@ -200,11 +217,15 @@ class _MatcherCache:
         from registry.works.models import Document
 
         ready = Document.objects.filter(state=Document.State.READY)
-        agg = ready.aggregate(n=Count("id"), newest=Max("fingerprinted_at"))
+        # COUNT(*), not COUNT(id): both columns it reads are in the (state, fingerprinted_at)
+        # index, so PostgreSQL answers from the index alone (an index-only scan, ~5x cheaper at
+        # 100,000 documents than visiting every row for its id).
+        agg = ready.aggregate(n=Count("*"), newest=Max("fingerprinted_at"))
         version = (agg["n"], agg["newest"])
         if version == self.version:
             return
-        if self.watermark is None:
+        first = self.watermark is None
+        if first:
             recent = ready
         else:
             # Since the watermark, with a look-back: a transaction that stamped its time before
@@ -219,6 +240,8 @@ class _MatcherCache:
                 self._forget(doc_id)
             self._load(current)
         self.version = version
+        if first and len(self.loaded) >= FREEZE_AFTER_DOCUMENTS:
+            _freeze_what_is_loaded()
 
     @staticmethod
     def _rows(queryset) -> dict[int, tuple]:

@@ -263,6 +263,17 @@ def _clear_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_policy_cache() -> Iterator[None]:
+    """registry/filtering/policy_cache.py keeps works' policies per process, checked against the
+    change log; each test's database starts again from the same ids, so start with it empty."""
+    from registry.filtering.policy_cache import reset_policy_cache
+
+    reset_policy_cache()
+    yield
+    reset_policy_cache()
+
+
+@pytest.fixture(autouse=True)
 def _matcher_checks_every_lookup(settings) -> None:
     """registry/engine.py checks for new fingerprints at most once a second per process; a test
     that registers a work and looks it up at once needs the check on every lookup."""

@@ -1,9 +1,10 @@
 """Reads behind the filter and lookup APIs: decide for a batch of documents or locations.
 
 Batch-shaped on purpose: a call with 100 documents costs one matcher version check, one
-`Matcher.query_batch` per kind, and a fixed number of queries for the matched works (works and
-owners, locations, preference statements) and for the location rules (one `IN` over the
-normalised forms of every URL in the batch and their parents), never a query per document.
+`Matcher.query_batch` per kind, one check of the policy cache (registry/filtering/policy_cache.py)
+and a fixed number of queries for the matched works it does not hold (works and owners,
+locations, preference statements) and for the location rules (one `IN` over the normalised
+forms of every URL in the batch and their parents), never a query per document.
 
 "The caller" is who the API key acts for: the key's owner for a personal key, every member of
 the organisation for an organisation's key (a logged-in person for the browsable API). Their own
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from registry import engine
-from registry.filtering.policies import chunks, work_policies, works_by_id
+from registry.filtering.policies import chunks
+from registry.filtering.policy_cache import cached_policies
 from registry.works.models import Location
 
 if TYPE_CHECKING:
@@ -139,7 +141,7 @@ def filter_documents(
 
     wanted = {hit.work_id for hits in content for hit in hits}
     wanted.update(work_id for ids in at.values() for work_id in ids)
-    policies = work_policies(works_by_id(wanted, exclude_owners=caller_ids).values())
+    policies = cached_policies(wanted, exclude_owners=caller_ids)
 
     verdicts = []
     for hits, keys in zip(content, doc_keys, strict=True):
@@ -182,7 +184,7 @@ def lookup_locations(
         parsed.append((normalised, locations.parent_keys(normalised), None))
     at = _works_at(key for _, keys, _ in parsed for key in keys)
     wanted = {work_id for ids in at.values() for work_id in ids}
-    policies = work_policies(works_by_id(wanted, exclude_owners=caller_ids).values())
+    policies = cached_policies(wanted, exclude_owners=caller_ids)
 
     results = []
     for item, (normalised, keys, error) in zip(items, parsed, strict=True):

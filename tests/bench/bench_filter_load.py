@@ -19,17 +19,19 @@ What it does, in order:
    of ``--worker-class`` (sync by default, or gthread with ``--threads``), DEBUG off, the bench database,
    Redis as the cache (the API keys' rate-limit counters), persistent database connections.
    Each worker loads the registry's fingerprints into its matcher before it takes a request
-   (the ``post_worker_init`` hook below, this module being gunicorn's config too); that load
+   (the ``post_worker_init`` hook of :mod:`tests.bench.load_server`, gunicorn's config); that load
    and one first round of requests are reported as warm-up and left out of the figures.
-4. **The load.** ``--clients`` threads, each with its own keep-alive connection, send 100-document
-   batches (``--batch``) for ``--seconds`` or ``--max-requests``, whichever comes first. Batches
-   are drawn from a pool: verbatim copies of registered documents, edited copies (renamed
-   identifiers, lines moved), snippets of registered code pasted inside unregistered code, and
-   unrelated code; some documents carry a URL under a registered repository, some no language
-   hint; the purpose changes from batch to batch.
+4. **The load** (:mod:`tests.bench.load_client`). ``--clients`` threads, each with its own
+   keep-alive connection, send 100-document batches (``--batch``) for ``--seconds`` or
+   ``--max-requests``, whichever comes first. Batches are drawn from a pool: verbatim copies of
+   registered documents, edited copies (renamed identifiers, lines moved), snippets of registered
+   code pasted inside unregistered code, and unrelated code; some documents carry a URL under a
+   registered repository, some no language hint; the purpose changes from batch to batch.
 5. **The report.** Batch latency p50 / p95 / p99 / max, batches and documents per second, errors
-   and 5xx, the decisions returned, the workers' memory (RSS), the warm-up time. Targets (issue
-   4): p99 under 500 ms for a 100-document batch, zero errors, zero 5xx.
+   and 5xx, the decisions returned, the workers' memory (RSS), the warm-up time, and the CPU
+   time per batch of the gunicorn workers and of the database's backends for the bench database
+   (the figure to compare between changes on a shared machine: it does not wait for other work).
+   Targets (issue 4): p99 under 500 ms for a 100-document batch, zero errors, zero 5xx.
 
 Everything listens on loopback only, every loop is bounded, gunicorn is stopped at the end.
 Timings are reported, never asserted (``test_bench_filter_smoke.py`` checks the report's keys).
@@ -39,26 +41,22 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import http.client
 import io
 import json
 import os
 import platform
 import pstats
 import random
-import re
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.bench import seeding
+from tests.bench.load_client import drive, summarise, warm_up
+from tests.bench.load_server import Server, cpu_seconds, database_backend_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/registry_loadbench"
@@ -126,6 +124,13 @@ def prepare_registry(args) -> tuple[dict, list[seeding.Doc], list[seeding.Doc]]:
         call_command("migrate", verbosity=0)
     log(f"registering {len(registered)} documents")
     registry = seeding.register(registered, processes=os.cpu_count() or 1, seed=args.seed)
+    # What autovacuum does to a live registry some minutes later: planner statistics, and the
+    # visibility map that lets the matcher's version check read its index alone. Without it the
+    # first runs after a build measure a database no production server has for long.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(json.dumps({**wanted, "registry": registry}, indent=2))
     return {**registry, "reused": False}, registered, unregistered
@@ -218,290 +223,6 @@ def build_bodies(pool: list[dict], *, count: int, batch: int, seed: int) -> list
     ]
 
 
-# --- 3. The server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    args: argparse.Namespace
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-    log_path: Path | None = None
-
-    def start(self) -> float:
-        from django.conf import settings
-
-        self.log_path = Path(settings.VAR_DIR) / PROG / "gunicorn.log"
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "gunicorn", "registry.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.args.workers),
-            "--worker-class", self.args.worker_class,
-            "--timeout", "600",  # the first request of a worker loads the whole registry
-            "--graceful-timeout", "10",
-            "--keep-alive", "30",
-            "--config", f"python:tests.bench.{PROG}",  # for post_worker_init below
-        ]  # fmt: skip
-        if self.args.worker_class == "gthread":
-            command += ["--threads", str(self.args.threads)]
-        environment = {
-            **os.environ,
-            "DATABASE_URL": self.args.database_url,
-            "CACHE_URL": self.args.cache_url,
-            "DEBUG": "0",
-            "LOG_LEVEL": "WARNING",
-            # One connection per thread kept open, as in production (deploy/): not one per request.
-            "DATABASE_CONN_MAX_AGE": "600",
-            "PYTHONUNBUFFERED": "1",
-        }
-        started = time.perf_counter()
-        with self.log_path.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{PROG}: gunicorn exited:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(
-                        f"{PROG}: gunicorn did not listen within 60 s:\n{self.log_tail()}"
-                    ) from None
-                time.sleep(0.2)
-        return time.perf_counter() - started
-
-    def log_tail(self) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
-
-    def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            # The field after the parenthesised command is the state, then the parent pid.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                pids.append(int(entry))
-        return sorted(pids)
-
-    def memory_mb(self) -> dict:
-        def rss(pid: int) -> float | None:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        return round(int(line.split()[1]) / 1024, 1)
-            except OSError:
-                return None
-            return None
-
-        workers = [rss(pid) for pid in self.worker_pids()]
-        return {
-            "master_rss_mb": rss(self.process.pid) if self.process else None,
-            "worker_rss_mb": workers,
-            "total_rss_mb": round(sum(w for w in workers if w) + (rss(self.process.pid) or 0), 1),
-        }
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()  # gunicorn: graceful stop of the workers, then the master
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-# gunicorn reads this module as its configuration (`-c python:tests.bench.bench_filter_load`) for
-# this hook only: it ignores the module's other names, which are not gunicorn settings.
-def post_worker_init(worker) -> None:
-    """Load the registry into the worker's matcher before it takes a request, and log how long.
-
-    Without it the first request a worker takes pays for the load; the bench waits for every
-    worker's line in the log and reports the load as warm-up, apart from the figures.
-    """
-    from registry import engine
-
-    started = time.perf_counter()
-    engine.find_matches("def warm_up():\n    return 'the matcher and the tokenizer'\n")
-    worker.log.warning(
-        "%s: worker %s loaded the matcher in %.2f s", PROG, os.getpid(), time.perf_counter() - started
-    )
-
-
-LOADED = re.compile(rf"{PROG}: worker (\d+) loaded the matcher in ([0-9.]+) s")
-
-
-# --- 4. The load --------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    started: float
-    latency: float
-    status: int  # 0: no HTTP answer (connection error, timeout)
-    decisions: Counter | None = None
-    error: str = ""
-
-
-def _post(connection: http.client.HTTPConnection, key: str, body: bytes) -> tuple[int, bytes]:
-    headers = {
-        "Authorization": f"Bearer {key}",
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-    }
-    connection.request("POST", "/api/v1/filter", body=body, headers=headers)
-    response = connection.getresponse()
-    return response.status, response.read()
-
-
-def _one(connection, key: str, body: bytes, expected: int) -> Outcome:
-    started = time.perf_counter()
-    try:
-        status, payload = _post(connection, key, body)
-    except (OSError, http.client.HTTPException) as exc:
-        connection.close()  # the next request reconnects
-        return Outcome(started, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}")
-    latency = time.perf_counter() - started
-    if status != 200:
-        return Outcome(started, latency, status, error=payload[:300].decode(errors="replace"))
-    try:
-        results = json.loads(payload)["results"]
-    except (ValueError, KeyError) as exc:
-        return Outcome(started, latency, status, error=f"unreadable answer: {exc}")
-    if len(results) != expected:
-        return Outcome(started, latency, status, error=f"{len(results)} results for {expected} documents")
-    return Outcome(started, latency, status, Counter(r["decision"] for r in results))
-
-
-def drive(
-    port: int, key: str, bodies: list[bytes], *, clients: int, seconds: float, max_requests: int, batch: int,
-    timeout: float,
-) -> tuple[list[Outcome], float]:  # fmt: skip
-    """`clients` threads sending bodies round-robin until the time or the request budget is up."""
-    lock = threading.Lock()
-    issued = 0
-    outcomes: list[Outcome] = []
-    deadline = time.perf_counter() + seconds
-
-    def client() -> None:
-        nonlocal issued
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        mine = []
-        try:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if issued >= max_requests:
-                        break
-                    n = issued
-                    issued += 1
-                mine.append(_one(connection, key, bodies[n % len(bodies)], batch))
-        finally:
-            connection.close()
-            with lock:
-                outcomes.extend(mine)
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + timeout + 30)
-    return outcomes, time.perf_counter() - started
-
-
-def warm_up(
-    server: Server, key: str, bodies: list[bytes], *, concurrency: int, batch: int, limit_s: float
-) -> dict:
-    """Wait until every worker has loaded the registry (post_worker_init logs it), then send one
-    round of `concurrency` requests so connections and the rest of the path are warm too."""
-    started = time.perf_counter()
-    while True:
-        log_text = server.log_path.read_text(errors="replace")
-        loaded = {int(pid): float(s) for pid, s in LOADED.findall(log_text)}
-        if len(loaded) >= server.args.workers:
-            break
-        if server.process.poll() is not None:
-            raise SystemExit(f"{PROG}: gunicorn exited while loading:\n{server.log_tail()}")
-        if time.perf_counter() - started > limit_s:
-            raise SystemExit(f"{PROG}: the workers did not load the registry within {limit_s:.0f} s")
-        time.sleep(0.5)
-    loaded_s = time.perf_counter() - started
-    outcomes, round_s = drive(
-        server.port, key, bodies, clients=concurrency, seconds=limit_s, max_requests=concurrency,
-        batch=batch, timeout=limit_s,
-    )  # fmt: skip
-    bad = [o for o in outcomes if o.status != 200 or o.error]
-    if bad:
-        raise SystemExit(f"{PROG}: a warm-up request failed: {bad[0].status} {bad[0].error}")
-    return {
-        "warmup_s": round(loaded_s + round_s, 2),
-        "matcher_load_s_per_worker": sorted(round(v, 2) for v in loaded.values()),
-        "first_round_s": round(round_s, 2),
-    }
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of `values`."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
-
-
-def summarise(outcomes: list[Outcome], wall_s: float, batch: int) -> dict:
-    ok = [o for o in outcomes if o.status == 200 and not o.error]
-    latencies_ms = [o.latency * 1000 for o in ok]
-    decisions = Counter()
-    for o in ok:
-        decisions.update(o.decisions or {})
-    errors = [o for o in outcomes if o not in ok]
-    first_errors = Counter(f"{o.status} {o.error[:120]}" for o in errors).most_common(5)
-
-    def ms(q):
-        value = percentile(latencies_ms, q)
-        return round(value, 1) if value is not None else None
-
-    return {
-        "requests": len(outcomes),
-        "ok": len(ok),
-        "errors": len(errors),
-        "server_errors": sum(1 for o in outcomes if o.status >= 500),
-        "client_errors": sum(1 for o in outcomes if 400 <= o.status < 500),
-        "no_answer": sum(1 for o in outcomes if o.status == 0),
-        "error_samples": [f"{n} x {text}" for text, n in first_errors],
-        "wall_s": round(wall_s, 2),
-        "p50_ms": ms(50),
-        "p95_ms": ms(95),
-        "p99_ms": ms(99),
-        "max_ms": round(max(latencies_ms), 1) if latencies_ms else None,
-        "mean_ms": round(sum(latencies_ms) / len(latencies_ms), 1) if latencies_ms else None,
-        "batches_per_s": round(len(ok) / wall_s, 2) if wall_s > 0 else None,
-        "documents_per_s": round(len(ok) * batch / wall_s, 1) if wall_s > 0 else None,
-        "decisions": dict(sorted(decisions.items())),
-    }
-
-
 # --- Profiling one batch in-process -------------------------------------------------------------
 
 
@@ -554,6 +275,8 @@ def table(report: dict) -> str:
         ("latency p50 / p95 / p99 / max", f"{load['p50_ms']} / {load['p95_ms']} / {load['p99_ms']} / "
                                           f"{load['max_ms']} ms (target p99 < {TARGETS['p99_ms']} ms)"),
         ("throughput", f"{load['batches_per_s']} batches/s, {load['documents_per_s']} documents/s"),
+        ("CPU per batch", f"{load['cpu_ms_per_batch']['workers']} ms workers, "
+                          f"{load['cpu_ms_per_batch']['database']} ms database"),
         ("errors / 5xx", f"{load['errors']} / {load['server_errors']} (target 0 / 0)"),
         ("decisions", load["decisions"]),
         ("pool", report["pool"]),
@@ -622,14 +345,21 @@ def main(argv: list[str] | None = None) -> int:
                        limit_s=1200)  # fmt: skip
         log(f"warm after {warm['warmup_s']} s; {args.clients} clients for {args.seconds} s")
         load_before = os.getloadavg()
+        backends = database_backend_pids(args.database_url)
+        cpu_before = server.cpu_s(), cpu_seconds(backends)
         outcomes, wall_s = drive(
             server.port, key, bodies, clients=args.clients, seconds=args.seconds,
             max_requests=args.max_requests, batch=args.batch, timeout=args.timeout,
         )  # fmt: skip
+        cpu_used = server.cpu_s() - cpu_before[0], cpu_seconds(backends) - cpu_before[1]
         memory = server.memory_mb()
     finally:
         server.stop()
     load = summarise(outcomes, wall_s, args.batch)
+    load["cpu_ms_per_batch"] = {
+        name: round(used * 1000 / load["ok"], 1) if load["ok"] else None
+        for name, used in zip(("workers", "database"), cpu_used, strict=True)
+    }
     report = {
         "machine": {
             "python": platform.python_version(),

@@ -56,6 +56,13 @@ def test_the_tiny_run_reports_latency_throughput_errors_and_memory(report):
     assert set(report["meets_targets"]) == {"p99_ms", "errors", "server_errors"}
 
 
+def test_the_run_reports_the_cpu_time_per_batch_of_the_workers_and_the_database(report):
+    cpu = report["load"]["cpu_ms_per_batch"]
+    # The workers fingerprint and match every batch: they cannot have used no CPU at all.
+    assert set(cpu) == {"workers", "database"} and cpu["workers"] > 0
+    assert cpu["database"] >= 0
+
+
 def test_the_server_never_answers_with_a_server_error(report):
     assert report["load"]["server_errors"] == 0
     assert report["load"]["errors"] == 0, report["load"]["error_samples"]

@@ -6,6 +6,8 @@ import json
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.readings import guess_kind, guess_language, readings
 
@@ -76,3 +78,27 @@ def test_a_document_that_says_it_is_prose_is_read_as_prose_only():
 def test_a_kind_with_no_registered_documents_is_not_read():
     assert readings(PROSE, None, kinds_present=["code"]) == []
     assert readings(SNIPPETS["c"], None, kinds_present=["prose"]) == []
+
+
+def _reference_kind(text: str) -> str | None:
+    """The kind rule spelled one character at a time, as first written (the reference)."""
+    sample = text[:8192]
+    visible = sum(1 for c in sample if not c.isspace())
+    if visible == 0:
+        return None
+    density = sum(1 for c in sample if c in "{}()[];=<>_#$*/\\|&") / visible
+    return "prose" if density < 0.01 else "code" if density > 0.06 else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["{", "}", "(", ";", "=", "_", "#", "\\", "|", "&", "word ", "\n", "\t"]),
+            st.characters(),  # any code point, every Unicode space among them
+        ),
+        max_size=300,
+    ).map("".join)
+)
+def test_the_kind_of_unhinted_text_follows_its_code_character_density(text):
+    assert guess_kind(text) == (_reference_kind(text) if guess_language(text) is None else "code")

@@ -66,3 +66,29 @@ def test_a_batch_is_one_check_and_answers_in_order(alice, bob, register):
     assert len(queries) == 1
     kinds = [[h.match.kind for h in hits] for hits in results[:3]]
     assert kinds == [["exact"], [], ["exact"]]
+
+
+def test_a_large_first_load_is_moved_out_of_the_garbage_collectors_sight(alice, register, monkeypatch):
+    import gc
+
+    register(alice, PROSE)
+    monkeypatch.setattr(engine, "FREEZE_AFTER_DOCUMENTS", 1)  # "large" for a registry of one
+    frozen = gc.get_freeze_count()
+    try:
+        assert engine.find_matches(PROSE)
+        assert gc.get_freeze_count() > frozen
+        matchers = list(engine._cache.matchers.values())
+        assert all(gc.is_tracked(m) for m in matchers)  # objects the collector would walk...
+        in_sight = {id(o) for o in gc.get_objects()}  # ...but no generation holds them now
+        assert not in_sight & {id(m) for m in matchers}
+    finally:
+        gc.unfreeze()
+
+
+def test_a_small_first_load_is_left_to_the_garbage_collector(alice, register):
+    import gc
+
+    register(alice, PROSE)
+    frozen = gc.get_freeze_count()
+    assert engine.find_matches(PROSE)
+    assert gc.get_freeze_count() == frozen
