@@ -27,6 +27,7 @@ raises ``ValueError`` rather than producing a fingerprint that would be compared
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from dataclasses import dataclass
@@ -218,8 +219,12 @@ def flatten(text: str) -> str | None:
     return text
 
 
+@functools.lru_cache(maxsize=64)
 def expected_params(config: EngineConfig, kind: str) -> SignatureParams:
-    """The signature parameters a fingerprint of ``kind`` must carry under ``config``."""
+    """The signature parameters a fingerprint of ``kind`` must carry under ``config``.
+
+    Cached: every query is fingerprinted and checked against them (twice per document), and the
+    config is a frozen, hashable dataclass, as is the answer."""
     return SignatureParams.for_config(config, default_channel(kind))
 
 
