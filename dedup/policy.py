@@ -245,9 +245,16 @@ def _reason(policy: WorkPolicy, purpose: str, evidence: Iterable[Evidence]) -> R
     else:
         key, value = purpose, policy.value_for(purpose)
         statement = policy.reasons.get(purpose) or "No preference stated."
-    # strongest first; equally strong evidence in one fixed order (lines, then location), so the
-    # HTTP answer and the offline one list it alike whatever order the matches came in
-    ordered = tuple(sorted(set(evidence), key=lambda e: (*e._strength(), e.sample_lines, e.location or "")))
+    # strongest first; equally strong evidence in one fixed order (lines, then location, then the
+    # higher estimate), so the HTTP answer and the offline one list it alike whatever order the
+    # matches came in. The key holds every field, so the set's order (which follows hash(None),
+    # an address before Python 3.12) never shows.
+    ordered = tuple(
+        sorted(
+            set(evidence),
+            key=lambda e: (*e._strength(), e.sample_lines, e.location or "", -(e.estimated or 0.0)),
+        )
+    )
     return Reason(policy, decision, key, value, statement, ordered)
 
 
