@@ -212,7 +212,8 @@ _FLAT = (('"""', '"x"'), ("'''", "'x'"), ("`", "'"), ("/*", "//"))
 
 def flatten(text: str) -> str | None:
     """The flat reading of ``text``, or None if it has no multi-line opener to flatten."""
-    if not any(opener in text for opener, _ in _FLAT):
+    # spelled out, not any() over _FLAT: every query of a corpus asks, most of them say no
+    if not ('"""' in text or "'''" in text or "`" in text or "/*" in text):
         return None
     for opener, flat in _FLAT:
         text = text.replace(opener, flat)

@@ -313,14 +313,17 @@ class Snapshot:
                     continue  # the engine rejects this reading (binary...): nothing to match
                 queries[kind].append((i, fp))
         found: list[dict[int, tuple[str, object]]] = [{} for _ in items]
+        docs = self.docs
         for kind, pairs in queries.items():
             if not pairs:
                 continue
             results = self.matchers[kind].query_batch([fp for _i, fp in pairs])
             for (i, _fp), matches in zip(pairs, results, strict=True):
+                if not matches:
+                    continue
                 best = found[i]
                 for m in matches:
-                    if m.doc_id not in self.docs:
+                    if m.doc_id not in docs:
                         continue
                     old = best.get(m.doc_id)
                     if old is None or (m.verified, m.matched_chars) > (old[1].verified, old[1].matched_chars):
