@@ -360,7 +360,13 @@ class Matcher:
             fits = np.minimum(q_len, d_len) >= self.config.threshold * np.maximum(q_len, d_len) - 1e-9
             qpos, rows, q_len, d_len = qpos[fits], rows[fits], q_len[fits], d_len[fits]
             inter = pair_intersections(
-                np.concatenate(q_sh), q_off, qpos, self._sh.view, self._sh_off.view, rows
+                np.concatenate(q_sh),
+                q_off,
+                qpos,
+                self._sh.view,
+                self._sh_off.view,
+                rows,
+                threshold=self.config.threshold,
             )
             union = q_len + d_len - inter
             jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
