@@ -360,7 +360,13 @@ class Matcher:
             fits = np.minimum(q_len, d_len) >= self.config.threshold * np.maximum(q_len, d_len) - 1e-9
             qpos, rows, q_len, d_len = qpos[fits], rows[fits], q_len[fits], d_len[fits]
             inter = pair_intersections(
-                np.concatenate(q_sh), q_off, qpos, self._sh.view, self._sh_off.view, rows
+                np.concatenate(q_sh),
+                q_off,
+                qpos,
+                self._sh.view,
+                self._sh_off.view,
+                rows,
+                threshold=self.config.threshold,
             )
             union = q_len + d_len - inter
             jac = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
@@ -418,24 +424,30 @@ class Matcher:
                 if h.row not in best or rank(h, q) > rank(best[h.row], q):
                     best[h.row] = h
             hits[p] = list(best.values())
+        kinds, doc_tokens = self._kind.arr, self._tokens.arr
+        whole, min_run, min_verified = cfg.whole_coverage, self._min_run_chars, cfg.min_snippet_verified
         for p, doc_hits in enumerate(hits):
             i = active[p]
             q = fps[i]
+            q_kind, q_near, q_tokens = _KINDS.index(q.kind), near[i], max(1, q.num_tokens)
             for h in doc_hits:
-                if self._kind.arr[h.row] != _KINDS.index(q.kind):
+                if kinds[h.row] != q_kind:
                     continue
-                if h.row in near[i]:
-                    j = near[i][h.row]
-                    out[i][j] = _localised(out[i][j], h, self._min_run_chars)
+                if h.row in q_near:
+                    j = q_near[h.row]
+                    out[i][j] = _localised(out[i][j], h, min_run)
                     continue
                 # Whole-document copy by coverage: the matched regions cover most of both sides.
                 # Type-3 copies (lines inserted, deleted, moved) fall below the Jaccard threshold
                 # long before they stop being copies; their k-grams still chain in long runs.
-                cov = coverage(h, q)
-                if cov >= cfg.whole_coverage:
+                # (As coverage() above, inline: most hits of a batch are weak and end here.)
+                cov = h.query_tokens / q_tokens
+                if cov >= whole:
+                    cov = min(cov, h.doc_tokens / max(1, int(doc_tokens[h.row])))
+                if cov >= whole:
                     est = float((self._sigs.arr[h.row] == q.signature.hashvalues).mean())
                     kind, estimated, verified, basis = "near-duplicate", est, cov, "coverage"
-                elif h.run_chars >= self._min_run_chars and h.verified >= cfg.min_snippet_verified:
+                elif h.run_chars >= min_run and h.verified >= min_verified:
                     kind, estimated, verified, basis = "snippet", h.estimated, h.verified, "containment"
                 else:
                     # short pieces chained together, or a weak chain: shared idioms in unrelated code

@@ -237,7 +237,11 @@ class Verdict:
         return {"decision": self.decision, "reasons": [r.to_dict() for r in self.reasons]}
 
 
-def _reason(policy: WorkPolicy, purpose: str, evidence: Iterable[Evidence]) -> Reason:
+def _evidence_order(e: Evidence) -> tuple:
+    return (*e._strength(), e.sample_lines, e.location or "", -(e.estimated or 0.0))
+
+
+def _reason(policy: WorkPolicy, purpose: str, evidence: Sequence[Evidence]) -> Reason:
     decision = policy.decision_for(purpose)
     if decision == ATTRIBUTE:
         key, value = ATTRIBUTION_KEY, YES
@@ -245,9 +249,14 @@ def _reason(policy: WorkPolicy, purpose: str, evidence: Iterable[Evidence]) -> R
     else:
         key, value = purpose, policy.value_for(purpose)
         statement = policy.reasons.get(purpose) or "No preference stated."
-    # strongest first; equally strong evidence in one fixed order (lines, then location), so the
-    # HTTP answer and the offline one list it alike whatever order the matches came in
-    ordered = tuple(sorted(set(evidence), key=lambda e: (*e._strength(), e.sample_lines, e.location or "")))
+    # strongest first; equally strong evidence in one fixed order (lines, then location, then the
+    # higher estimate), so the HTTP answer and the offline one list it alike whatever order the
+    # matches came in. The key holds every field, so the set's order (which follows hash(None),
+    # an address before Python 3.12) never shows. A work met once (most of them) has nothing to order.
+    if len(evidence) == 1:
+        ordered = (evidence[0],)
+    else:
+        ordered = tuple(sorted(set(evidence), key=_evidence_order))
     return Reason(policy, decision, key, value, statement, ordered)
 
 

@@ -281,8 +281,15 @@ class Snapshot:
         gc.disable()
         try:
             found = self.match_batch(items)
+            # Most documents of a corpus match nothing and come from no registered location:
+            # their verdict is the same (frozen) allow, decided once per batch, not built again
+            # per document.
+            nothing = decide(purpose, (), purposes=self.purposes)
             out = []
             for item, doc_matches in zip(items, found, strict=True):
+                if not doc_matches and not item.url and not item.repository:
+                    out.append(nothing)
+                    continue
                 hits = self._hits(item, doc_matches)
                 out.append(decide(purpose, hits, purposes=self.purposes))
             return out
@@ -306,14 +313,17 @@ class Snapshot:
                     continue  # the engine rejects this reading (binary...): nothing to match
                 queries[kind].append((i, fp))
         found: list[dict[int, tuple[str, object]]] = [{} for _ in items]
+        docs = self.docs
         for kind, pairs in queries.items():
             if not pairs:
                 continue
             results = self.matchers[kind].query_batch([fp for _i, fp in pairs])
             for (i, _fp), matches in zip(pairs, results, strict=True):
+                if not matches:
+                    continue
                 best = found[i]
                 for m in matches:
-                    if m.doc_id not in self.docs:
+                    if m.doc_id not in docs:
                         continue
                     old = best.get(m.doc_id)
                     if old is None or (m.verified, m.matched_chars) > (old[1].verified, old[1].matched_chars):
@@ -325,16 +335,20 @@ class Snapshot:
         first, at most `MAX_EVIDENCE_PER_WORK` per work, then each location rule that applies."""
         from dedup.policy import Evidence
 
-        ordered = sorted(
-            doc_matches.items(), key=lambda kv: (-kv[1][1].verified, -kv[1][1].matched_chars, kv[0])
-        )
+        # doc ids are unique, so two entries differ before their matches are ever compared
+        ordered = sorted([(-m.verified, -m.matched_chars, d, m) for d, (_c, m) in doc_matches.items()])
         hits = []
         per_work: dict[str, int] = {}
-        for doc_id, (_channel, m) in ordered:
-            policy = self.works.get(self.docs[doc_id]["work_id"])
-            if policy is None or per_work.get(policy.work_id, 0) >= MAX_EVIDENCE_PER_WORK:
+        works, docs = self.works, self.docs
+        for _v, _c, doc_id, m in ordered:
+            work_id = docs[doc_id]["work_id"]
+            seen = per_work.get(work_id, 0)
+            if seen >= MAX_EVIDENCE_PER_WORK:
                 continue
-            per_work[policy.work_id] = per_work.get(policy.work_id, 0) + 1
+            policy = works.get(work_id)
+            if policy is None:
+                continue
+            per_work[work_id] = seen + 1
             hits.append((policy, Evidence.from_match(m)))
         for raw in (item.url, item.repository):
             # The same registered location reached through both fields is one piece of evidence:

@@ -277,9 +277,10 @@ def _sweep(lo, hi, order):
     return total
 
 
-def _chain_stats_py(members, g_off, c_off, qc0, qc1, qtok, dtok, ql0, ql1, dl0, dl1, k):
+def _chain_stats_py(members, g_off, c_off, qc0, qc1, qtok, dtok, ql0, ql1, dl0, dl1, k, tokens):
     """For reported chains: per group of pieces ``(first query line, last query line, first doc
-    line, last doc line)``; per chain ``(query chars, query tokens, doc tokens)`` covered.
+    line, last doc line)``; per chain ``(query chars, query tokens, doc tokens)`` covered (the
+    token columns left zero unless ``tokens``).
 
     ``members`` holds each group's hits, groups at ``g_off``, chains' groups at ``c_off``; a
     chain's hits come in query order, not necessarily in document order.
@@ -297,12 +298,14 @@ def _chain_stats_py(members, g_off, c_off, qc0, qc1, qtok, dtok, ql0, ql1, dl0, 
             y0 = min(y0, dl0[m])
             y1 = max(y1, dl1[m])
         g_lines[g, 0], g_lines[g, 1], g_lines[g, 2], g_lines[g, 3] = x0, x1, y0, y1
-    stats = np.empty((n_c, 3), np.int64)
+    stats = np.zeros((n_c, 3), np.int64)
     for c in range(n_c):
         a, b = g_off[c_off[c]], g_off[c_off[c + 1]]
         m = members[a:b]
         by_q = np.argsort(qc0[m], kind="mergesort")
         stats[c, 0] = _sweep(qc0[m], qc1[m], by_q)
+        if not tokens:
+            continue
         q = qtok[m]
         stats[c, 1] = _sweep(q, q + k, np.argsort(q, kind="mergesort"))
         d = dtok[m]
@@ -913,7 +916,7 @@ class SnippetIndex:
         c_dl0, c_dl1 = np.zeros(len(c_f), np.int64), np.zeros(len(c_f), np.int64)
         c_dl0[flat_members], c_dl1[flat_members] = doc_lines(segs, c_at[flat_members])
         stats_cols = (qc0, qc1, qtok, c_d, qcol[L0][c_f], qcol[L1][c_f], c_dl0, c_dl1, self.k)
-        g_lines, c_stats = _chain_stats_kernel(flat_members, g_off, c_off, *stats_cols)
+        g_lines, c_stats = _chain_stats_kernel(flat_members, g_off, c_off, *stats_cols, True)
         # A chain with a group holding a long aligned run (see _longest_run_py) is localised to
         # such groups alone: its other groups are short pieces that chained by chance, and would
         # widen the reported lines and dilute the containment. A chain without one keeps all its
@@ -930,7 +933,8 @@ class SnippetIndex:
             np.cumsum(kept_len, out=k_goff[1:])
             k_coff = np.zeros(n_chains + 1, np.int64)
             np.cumsum(np.bincount(g_chain[keep_g], minlength=n_chains), out=k_coff[1:])
-            g_lines, kept_stats = _chain_stats_kernel(flat_members[pos], k_goff, k_coff, *stats_cols)
+            # only the characters are taken from the kept groups (the tokens count every group)
+            g_lines, kept_stats = _chain_stats_kernel(flat_members[pos], k_goff, k_coff, *stats_cols, False)
             c_stats[:, 0] = kept_stats[:, 0]
             c_off = k_coff
         s_rng, s_off = _merge_ranges_kernel(g_lines, c_off, 0)

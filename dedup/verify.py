@@ -71,6 +71,40 @@ def _pair_intersections_nb(a_data, a_off, a_idx, b_data, b_off, b_idx):  # pragm
 _kernel = _jit(_pair_intersections_nb) if USE_NUMBA else None
 
 
+def _pair_intersections_reaching_py(a_data, a_off, a_idx, b_data, b_off, b_idx, threshold):
+    out = np.zeros(len(a_idx), np.int64)
+    for k in range(len(a_idx)):
+        i, j = a_idx[k], b_idx[k]
+        p, pe = a_off[i], a_off[i + 1]
+        q, qe = b_off[j], b_off[j + 1]
+        total = (pe - p) + (qe - q)
+        # the fewest shared elements that reach the threshold, by the matcher's own test
+        # (inter >= threshold * union - 1e-9), which grows with inter: the smallest passing value
+        need = max(0, int(np.floor(threshold * total / (1.0 + threshold))) - 1)
+        while need < total and not need >= threshold * (total - need) - 1e-9:
+            need += 1
+        n = 0
+        while p < pe and q < qe:
+            # what is left of the shorter side is the most that can still be shared: once even
+            # that cannot reach `need`, the pair fails, and the rest of the merge is skipped
+            if n + min(pe - p, qe - q) < need:
+                break
+            x, y = a_data[p], b_data[q]
+            if x == y:
+                n += 1
+                p += 1
+                q += 1
+            elif x < y:
+                p += 1
+            else:
+                q += 1
+        out[k] = n
+    return out
+
+
+_reaching_kernel = _jit(_pair_intersections_reaching_py) if USE_NUMBA else _pair_intersections_reaching_py
+
+
 def pair_intersections(
     a_data: np.ndarray,
     a_off: np.ndarray,
@@ -78,11 +112,18 @@ def pair_intersections(
     b_data: np.ndarray,
     b_off: np.ndarray,
     b_idx: np.ndarray,
+    *,
+    threshold: float | None = None,
 ) -> np.ndarray:
     """Intersection sizes for many pairs of sets stored as concatenated arrays.
 
     Set ``i`` of side ``a`` is ``a_data[a_off[i]:a_off[i + 1]]`` (sorted unique); the ``k``-th
     result is ``|a_set[a_idx[k]] & b_set[b_idx[k]]|``.
+
+    With ``threshold``, only the pairs whose Jaccard reaches it (``inter >= threshold * union -
+    1e-9``, the matcher's test) are counted exactly; for the others the result is some smaller
+    count that fails the same test. Most candidate pairs of a query fail, and their merge stops
+    as soon as what is left cannot make up the difference.
     """
     a_idx = np.asarray(a_idx, np.int64)
     b_idx = np.asarray(b_idx, np.int64)
@@ -96,6 +137,8 @@ def pair_intersections(
         np.asarray(b_off, np.int64),
         b_idx,
     )
+    if threshold is not None:
+        return _reaching_kernel(*args, float(threshold))
     if _kernel is None:
         return _pair_intersections_py(*args)
     return _kernel(*args)

@@ -90,6 +90,22 @@ def test_equally_strong_evidence_is_listed_in_one_order_whatever_order_it_came_i
     assert one.reasons[0].evidence == other.reasons[0].evidence == (early, late, *reversed(elsewhere))
 
 
+def test_evidence_equally_strong_on_the_same_lines_is_listed_higher_estimate_first():
+    # two files of one work matched by the same lines of the caller's document, one of them
+    # sharing more of the document's fingerprints
+    policy = work(train_ai="no")
+    closer = Evidence(
+        kind="snippet", estimated=0.4466, verified=1.0, sample_lines=((5, 7),), matched_chars=456
+    )
+    farther = Evidence(
+        kind="snippet", estimated=0.4369, verified=1.0, sample_lines=((5, 7),), matched_chars=456
+    )
+
+    for order in ((closer, farther), (farther, closer)):
+        [reason] = decide("train-ai", [(policy, e) for e in order]).reasons
+        assert reason.evidence == (closer, farther)
+
+
 def test_a_reason_names_the_deciding_statement():
     [reason] = decide("train-ai", [(work(train_ai="no"), EXACT)]).reasons
     assert (reason.key, reason.value, reason.statement) == ("train-ai", "no", "Stated 'no' for this work.")
