@@ -47,24 +47,37 @@ def _pair_intersections_py(a_data, a_off, a_idx, b_data, b_off, b_idx):
     return out
 
 
+def _merge_count_py(a_data, p, pe, b_data, q, qe, need):
+    """Elements shared by the sorted runs ``a_data[p:pe]`` and ``b_data[q:qe]``, merged once.
+
+    Once even what is left of the shorter run cannot bring the count up to ``need``, the merge
+    stops and returns what it has (below ``need``): a pair that fails a threshold costs only the
+    part of the merge that proves it. ``need=0`` never stops early.
+    """
+    n = 0
+    while p < pe and q < qe:
+        if n + min(pe - p, qe - q) < need:
+            break
+        x, y = a_data[p], b_data[q]
+        if x == y:
+            n += 1
+            p += 1
+            q += 1
+        elif x < y:
+            p += 1
+        else:
+            q += 1
+    return n
+
+
+_merge_count = _jit(_merge_count_py) if USE_NUMBA else _merge_count_py
+
+
 def _pair_intersections_nb(a_data, a_off, a_idx, b_data, b_off, b_idx):  # pragma: no cover - jitted
     out = np.zeros(len(a_idx), np.int64)
     for k in range(len(a_idx)):
         i, j = a_idx[k], b_idx[k]
-        p, pe = a_off[i], a_off[i + 1]
-        q, qe = b_off[j], b_off[j + 1]
-        n = 0
-        while p < pe and q < qe:
-            x, y = a_data[p], b_data[q]
-            if x == y:
-                n += 1
-                p += 1
-                q += 1
-            elif x < y:
-                p += 1
-            else:
-                q += 1
-        out[k] = n
+        out[k] = _merge_count(a_data, a_off[i], a_off[i + 1], b_data, b_off[j], b_off[j + 1], 0)
     return out
 
 
@@ -83,22 +96,8 @@ def _pair_intersections_reaching_py(a_data, a_off, a_idx, b_data, b_off, b_idx, 
         need = max(0, int(np.floor(threshold * total / (1.0 + threshold))) - 1)
         while need < total and not need >= threshold * (total - need) - 1e-9:
             need += 1
-        n = 0
-        while p < pe and q < qe:
-            # what is left of the shorter side is the most that can still be shared: once even
-            # that cannot reach `need`, the pair fails, and the rest of the merge is skipped
-            if n + min(pe - p, qe - q) < need:
-                break
-            x, y = a_data[p], b_data[q]
-            if x == y:
-                n += 1
-                p += 1
-                q += 1
-            elif x < y:
-                p += 1
-            else:
-                q += 1
-        out[k] = n
+        # the merge stops once even the rest of the shorter side cannot reach `need`
+        out[k] = _merge_count(a_data, p, pe, b_data, q, qe, need)
     return out
 
 

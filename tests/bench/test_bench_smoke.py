@@ -54,11 +54,9 @@ REQUIRED = {
 }
 
 
-@pytest.fixture(scope="module")
-def report() -> dict:
+def _quick_bench(*args: str) -> dict:
     done = subprocess.run(
-        # --list-misses exercises the debugging listing (on stderr, so stdout stays one JSON object)
-        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json", "--list-misses", "3"],
+        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -67,6 +65,12 @@ def report() -> dict:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    # --list-misses exercises the debugging listing (on stderr, so stdout stays one JSON object)
+    return _quick_bench("--list-misses", "3")
 
 
 @pytest.mark.parametrize(("section", "key"), [(s, k) for s, keys in REQUIRED.items() for k in keys])
@@ -98,16 +102,7 @@ def test_rates_and_scores_are_in_range(report):
 
 
 def test_accuracy_only_reports_the_accuracy_and_skips_the_speed_sections():
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.bench_engine", "--quick", "--json", "--accuracy-only"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout)
+    report = _quick_bench("--accuracy-only")
 
     assert "signatures" not in report and "index" not in report
     for key in REQUIRED["accuracy"]:

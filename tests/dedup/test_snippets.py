@@ -75,32 +75,29 @@ def test_a_copied_run_of_ten_lines_in_a_500_line_document_is_localised_on_both_s
     assert hits[0].matched_chars >= 160 and hits[0].verified >= 0.9
 
 
-def test_boilerplate_shared_by_many_documents_never_matches_on_its_own():
+def _sharing_a_header(n_docs: int):
+    """(the shared 60-token header, `n_docs` documents that open with it, a query that does too)."""
     header = _doc(60, 9)[0]
     docs = []
-    for seed in range(4):
-        h, li, we = _doc(400, 100 + seed)
+    for seed in [*range(100, 100 + n_docs), 200]:
+        h, li, we = _doc(400, seed)
         h[:60] = header
         docs.append((h, li, we))
-    h, li, we = _doc(400, 200)
-    h[:60] = header
+    return header, docs[:-1], docs[-1]
+
+
+def test_boilerplate_shared_by_many_documents_never_matches_on_its_own():
+    _, docs, (h, li, we) = _sharing_a_header(4)
     assert _index(docs, max_df=3).search(_fps(h, li, we)) == []
     # the same overlap in fewer documents than the limit is a match
     assert [hit.row for hit in _index(docs[:2], max_df=3).search(_fps(h, li, we))] == [0, 1]
 
 
 def test_a_shared_header_turns_into_boilerplate_once_more_documents_hold_it_between_searches():
-    header = _doc(60, 9)[0]
-    docs = []
-    for seed in range(4):
-        h, li, we = _doc(400, 100 + seed)
-        h[:60] = header
-        docs.append((h, li, we))
+    header, docs, sample = _sharing_a_header(4)
     docs[0][0][150:210] = header  # two more copies in one document: more postings than documents
     docs[0][0][300:360] = header
-    h, li, we = _doc(400, 200)
-    h[:60] = header
-    query = _fps(h, li, we)
+    query = _fps(*sample)
     index = _index(docs[:2], max_df=3)
     assert sorted(hit.row for hit in index.search(query)) == [0, 1]
     index.add_batch(np.array([2, 3]), [_fps(*docs[2]), _fps(*docs[3])])
