@@ -7,6 +7,10 @@ needs no server. Each variable below names what it switches:
 - `DATABASE_CONN_MAX_AGE`  seconds a database connection is kept open (default 0: one per request)
 - `CELERY_BROKER_URL`   e.g. redis://127.0.0.1:6379/0 (default: tasks run eagerly in-process)
 - `CELERY_TASK_DEFAULT_QUEUE`  the queue tasks go to (default "celery")
+- `CELERY_BROKER_VISIBILITY_TIMEOUT`  seconds before Redis gives a task taken by a worker that died
+                        to another (default 3600; keep it above the longest task), and
+                        `CELERY_BROKER_RESTORE_INTERVAL`, `CELERY_BROKER_RESTORE_THROTTLE`: a worker
+                        looks for such tasks every interval x throttle seconds (defaults 10 and 10)
 - `CACHE_URL`           e.g. redis://127.0.0.1:6379/1 (default: in-process memory; allauth's rate
                         limits count per process then, so production should share one)
 - `SECRET_KEY` or `SECRET_KEY_FILE`  (default: a random key generated once into var/secret_key)
@@ -233,9 +237,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis hands a message a dead worker had taken (acks_late) to another one only after this many
-# seconds; keep it above the longest task. The worker-kill test (tests/registry/scans) lowers it.
+# seconds; keep it above the longest task. A worker looks for such messages at its start and then
+# every interval x throttle seconds (kombu's 10 x 10). The worker-kill test (tests/registry/scans)
+# lowers all three, so that a killed chunk comes back in seconds, not minutes.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_BROKER_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_BROKER_RESTORE_THROTTLE", default=10),
 }
 
 # Celery beat (one `celery -A registry beat` per deployment, deploy/) re-sends the chunks of scan

@@ -13,6 +13,7 @@ REPORT_KEYS = {
     "matcher_add_docs_per_second", "snapshot_bytes_per_doc", "open_verified_seconds",
     "filter_docs_per_second_per_core", "target_docs_per_second_per_core", "decisions",
     "planted_copies_found", "planted_snippets_found", "unplanted_excluded", "snapshot_reused",
+    "matched_docs_per_second_per_core", "unmatched_docs_per_second_per_core", "matched_share",
 }  # fmt: skip
 
 
@@ -34,6 +35,9 @@ def test_the_offline_benchmark_filters_a_corpus_and_finds_the_planted_copies(tmp
     assert sum(report["decisions"].values()) == 200
     found, planted = (int(x) for x in report["planted_copies_found"].split(" / "))
     assert planted > 0 and found == planted  # whole registered files, lightly wrapped
+    # the two kinds of document were also filtered apart, each on its own share of the corpus
+    assert report["matched_share"] == round(1 - report["decisions"].get("allow", 0) / 200, 3)
+    assert report["matched_documents"] >= planted and report["unmatched_documents"] >= 1
     assert report["snapshot_reused"] is False
 
 

@@ -9,8 +9,8 @@ What makes the job finish anyway:
 - Redelivery: chunk tasks are `acks_late` with `reject_on_worker_lost`, so the message of the
   chunk that was running is still unacknowledged in Redis when its worker dies. Redis hands such
   a message out again after the broker's visibility timeout; the workers here run with
-  `CELERY_BROKER_VISIBILITY_TIMEOUT=2` (registry/settings.py) instead of an hour, and kombu's
-  restore sweep picks it up within about ten seconds of the new worker's start.
+  `CELERY_BROKER_VISIBILITY_TIMEOUT=2` (registry/settings.py) instead of an hour, and sweep for
+  such messages every second instead of every ~100 s.
 - Resume: `services.scan_resume()` re-enqueues the pending chunks of running jobs (for a broker
   that lost its messages). With both, the same chunk arrives twice or three times.
 
@@ -38,8 +38,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # Chunks big enough that a worker is inside one for a good while (the engine matches ~1,000+
 # samples/s): with small chunks the kill could land between two chunks and prove nothing.
-CHUNK_SIZE = 160
-SAMPLES = 4800  # 30 chunks
+CHUNK_SIZE = 320
+SAMPLES = 4800  # 15 chunks
 VISIBILITY_TIMEOUT = 2
 
 
@@ -68,6 +68,10 @@ class Worker:
             **os.environ,
             "DATABASE_URL": _database_url_for(connections["default"].settings_dict["NAME"]),
             "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            # a sweep for abandoned messages every second, not every ~100 s: a sweep that comes
+            # before the killed message's timeout has run out is followed by another one soon
+            "CELERY_BROKER_RESTORE_INTERVAL": "1",
+            "CELERY_BROKER_RESTORE_THROTTLE": "1",
             "CELERY_TASK_DEFAULT_QUEUE": queue,  # what the worker sends stays on the test's queue
             "PYTHONUNBUFFERED": "1",
         }
@@ -204,9 +208,8 @@ def _kill_mid_chunk(worker: Worker, job) -> tuple[int, str]:
 
     wait_for(running_chunk, timeout=120, interval=0.02, what="the worker to be inside a chunk")
     worker.kill()
-    # Let the killed message's visibility timeout run out before a new worker starts: kombu's
-    # restore sweep runs at the new worker's start and then only every ~100 s (its throttle), so
-    # a sweep that came too early would leave the message hidden for that long.
+    # Let the killed message's visibility timeout run out before a new worker starts (its sweeps
+    # come every second, but the first one, at its start, then finds the message at once).
     time.sleep(VISIBILITY_TIMEOUT + 1)
     started_not_done = list(
         ScanChunk.objects.filter(job=job, status="pending", attempts__gte=1).values_list("index", flat=True)
