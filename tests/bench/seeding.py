@@ -31,6 +31,7 @@ import math
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -282,6 +283,18 @@ def paths_digest(docs: list[Doc]) -> str:
 # --- Registering -------------------------------------------------------------------------------
 
 
+def _default_sigterm() -> None:
+    """In a pool process: SIGTERM kills it at once, as it should.
+
+    Leaving the pool (``Pool.terminate``) stops its processes with SIGTERM. A benchmark that
+    unwinds on SIGTERM (``bench_filter_load``: ``sys.exit`` from a handler, to stop gunicorn)
+    would pass that handler on through the fork, and an idle pool process would then unwind
+    through multiprocessing's exit hooks, where it could wait forever on a lock the pool holds
+    (seen in CI: the filter benchmark's smoke test hung with its parent waiting on the child).
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _fingerprint(doc: tuple[str, str | None]):
     from registry import engine
 
@@ -340,7 +353,7 @@ def register(docs: list[Doc], *, processes: int, seed: int = 1, preferences: boo
 
     started = time.perf_counter()
     connections.close_all()  # the forked processes must not share this process's connection
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_default_sigterm) as pool:
         results = pool.map(_fingerprint, [(d.text, d.language) for d in docs], chunksize=256)
     fingerprint_s = time.perf_counter() - started
 
