@@ -69,7 +69,8 @@ def _candidates_py(
         most = max(most, per_query[q] + ex_off[q + 1] - ex_off[q])
     dense_row = np.empty(most, np.int64)
     excluded = np.zeros(most, np.bool_)
-    chosen = np.zeros(most, np.bool_)
+    rank = np.zeros(most, np.int64)  # a kept document's place in row order, from 1; 0 if not kept
+    at_rank = np.zeros(max_candidates + 1, np.int64)
     g_sum = np.empty(most, np.int64)
     bound = np.empty(most, np.int64)
     last_end = np.empty(most, np.int64)
@@ -80,7 +81,6 @@ def _candidates_py(
     buf_seg = np.empty(most, np.int64)
     buf_pos = np.empty(most, np.int64)
     pick = np.empty(most, np.int64)
-    pick_row = np.empty(most, np.int64)
     bits = 6
     while (1 << bits) < 2 * most:
         bits += 1
@@ -161,24 +161,35 @@ def _candidates_py(
         c = c[np.argsort(dense_row[c])]
         c = c[np.argsort(-bound[c], kind="mergesort")]
         n_keep = min(n_cand, max_candidates)
+        # The kept documents' hits by row, each document's in buffer (query-token) order: a
+        # counting sort on the documents' places in row order (a few dozen at most), not a sort
+        # of the hits (hundreds per query, the largest cost of this pass after the postings).
+        kept = c[:n_keep]
+        kept = kept[np.argsort(dense_row[kept])]
+        for t in range(n_keep + 1):
+            at_rank[t] = 0
         for t in range(n_keep):
-            chosen[c[t]] = True
-        n_pick = 0
+            rank[kept[t]] = t + 1
         for t in range(n_buf):
-            if chosen[buf_slot[t]]:
-                pick[n_pick] = t
-                pick_row[n_pick] = dense_row[buf_slot[t]]
-                n_pick += 1
+            at_rank[rank[buf_slot[t]]] += 1
+        n_pick = 0
+        for t in range(1, n_keep + 1):
+            count = at_rank[t]
+            at_rank[t] = n_pick
+            n_pick += count
+        for t in range(n_buf):
+            place = rank[buf_slot[t]]
+            if place:
+                pick[at_rank[place]] = t
+                at_rank[place] += 1
         for t in range(n_keep):
-            chosen[c[t]] = False
-        # by row, stably: the buffer is in query-token order already
-        order = np.argsort(pick_row[:n_pick], kind="mergesort")
+            rank[kept[t]] = 0
         first = n_out
         for u in range(n_pick):
-            t = pick[order[u]]
+            t = pick[u]
             p = buf_pos[t]
             out_f[n_out] = buf_f[t]
-            out_row[n_out] = pick_row[order[u]]
+            out_row[n_out] = dense_row[buf_slot[t]]
             out_d[n_out] = tok0[p] if buf_seg[t] == 0 else tok1[p]
             out_at[n_out] = 2 * p + buf_seg[t]
             # a fingerprint found at several places of one document: by document token
